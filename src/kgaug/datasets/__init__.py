@@ -1,0 +1,15 @@
+"""Bundled and synthetic knowledge graphs.
+
+- :func:`load_example`: a small real-world KG in the 2WikiMultiHopQA style (films,
+  directors, spouses, parents, birthplaces, birth years, countries), written from public
+  knowledge; sparse enough that several relations fail ``phi_G = 3.6``.
+- :func:`powerlaw_kg`: seeded synthetic multi-relational KGs with power-law degrees, for
+  benchmarks and scale tests.
+"""
+
+from __future__ import annotations
+
+from kgaug.datasets._example import example_path, load_example
+from kgaug.datasets._synthetic import powerlaw_kg
+
+__all__ = ["example_path", "load_example", "powerlaw_kg"]

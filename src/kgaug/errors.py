@@ -1,0 +1,86 @@
+"""Exceptions and warnings raised by kgaug.
+
+Every error that comes from user input says *where* the problem is: the file and line of a
+malformed record, the argument that is out of range, or the close matches of a misspelled
+name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from os import PathLike
+
+__all__ = [
+    "KGFormatError",
+    "UnknownLabelError",
+    "UnreachableBoundWarning",
+    "close_matches",
+]
+
+
+class KGFormatError(ValueError):
+    """A knowledge-graph file or record is malformed.
+
+    Attributes
+    ----------
+    path : str or None
+        The file the record came from (``None`` for in-memory input).
+    line : int or None
+        1-based line number (or record index for in-memory input).
+    reason : str
+        What is wrong with the record.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | PathLike[str] | None = None,
+        line: int | None = None,
+        where: str | None = None,
+    ) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.reason = reason
+        if where is None:
+            if self.path is not None and line is not None:
+                where = f"{self.path}, line {line}"
+            elif self.path is not None:
+                where = self.path
+            elif line is not None:
+                where = f"record {line}"
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class UnknownLabelError(KeyError):
+    """An entity or relation label that the knowledge graph does not contain.
+
+    The message lists the closest existing labels, so a typo is easy to spot.
+    """
+
+    def __init__(self, kind: str, label: object, candidates: Iterable[str]) -> None:
+        self.kind = kind
+        self.label = label
+        self.suggestions = close_matches(str(label), candidates)
+        msg = f"unknown {kind} {label!r}"
+        if self.suggestions:
+            msg += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError.__str__ would repr() the message
+        return str(self.args[0])
+
+
+class UnreachableBoundWarning(UserWarning):
+    """A bound cannot be met by any graph size (see :func:`kgaug.bounds.min_nodes`)."""
+
+
+def close_matches(label: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` labels from ``candidates`` that look like ``label``."""
+    pool = list(candidates)
+    found = difflib.get_close_matches(label, pool, n=n, cutoff=0.6)
+    if not found:
+        low = label.casefold()
+        found = [c for c in pool if c.casefold() == low or low in c.casefold()][:n]
+    return found

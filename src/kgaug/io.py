@@ -1,0 +1,683 @@
+"""Readers and writers for knowledge graphs.
+
+Formats
+-------
+- TSV: ``head<TAB>relation<TAB>tail`` per line, no header (PyKEEN's convention); ``.gz`` ok.
+- JSONL: one object per line, ``{"head": ..., "relation": ..., "tail": ...}`` with optional
+  ``head_type``, ``tail_type`` and ``provenance``.
+- CSV: named columns (defaults ``head``, ``relation``, ``tail``).
+- 2WikiMultiHopQA: the ``evidences`` triples of the dataset's rows, either the original
+  JSON (a list of row objects, or JSON lines) or a columnar mirror (an object mapping column
+  names to lists, as exported from data-frame tools).
+- networkx: ``MultiDiGraph`` / ``DiGraph`` in and ``MultiDiGraph`` out.
+
+Every reader raises :class:`~kgaug.errors.KGFormatError` naming the file and line of the
+first malformed record, and fills :attr:`KnowledgeGraph.load_report`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from kgaug._fileio import atomic_write, open_binary
+from kgaug.errors import KGFormatError
+from kgaug.kg import KnowledgeGraph, _as_provenance, _Builder
+from kgaug.records import Provenance
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = [
+    "TWOWIKI_RELATION_TYPES",
+    "from_networkx",
+    "read_2wiki",
+    "read_csv",
+    "read_jsonl",
+    "read_tsv",
+    "to_networkx",
+    "write_jsonl",
+    "write_tsv",
+]
+
+PathLike = str | os.PathLike[str]
+_CHUNK_LINES = 200_000
+
+
+def _decode_lines(path: PathLike, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first_line_number, lines)`` chunks of decoded lines (newline stripped)."""
+    with open_binary(path) as fh:
+        lineno = 1
+        while True:
+            raw = list(itertools.islice(fh, _CHUNK_LINES))
+            if not raw:
+                return
+            try:
+                text = b"".join(raw).decode(encoding)
+            except UnicodeDecodeError:
+                for i, line in enumerate(raw):
+                    try:
+                        line.decode(encoding)
+                    except UnicodeDecodeError as e:
+                        raise KGFormatError(
+                            f"undecodable bytes {line[e.start : e.end]!r} at column "
+                            f"{e.start + 1} (file is not {encoding})",
+                            path=path,
+                            line=lineno + i,
+                        ) from None
+                raise  # pragma: no cover - a chunk fails only if a line does
+            lines = text.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            if lineno == 1 and lines and lines[0].startswith("\ufeff"):
+                lines[0] = lines[0][1:]
+            yield lineno, [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+            lineno += len(raw)
+
+
+def read_tsv(path: PathLike, *, header: bool = False, encoding: str = "utf-8") -> KnowledgeGraph:
+    """Read a TSV file of ``head<TAB>relation<TAB>tail`` lines.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        File to read; a ``.gz`` suffix means gzip-compressed.
+    header : bool
+        Skip the first non-blank line (PyKEEN files have no header; default False).
+    encoding : str
+        Text encoding (default UTF-8).
+
+    Returns
+    -------
+    KnowledgeGraph
+        With a :attr:`~KnowledgeGraph.load_report` counting lines, merged duplicates and
+        skipped (blank) lines.
+
+    Raises
+    ------
+    KGFormatError
+        A line without exactly three tab-separated fields, an empty field, or bytes that
+        do not decode; the message names the file and line.
+    """
+    b = _Builder(source=str(path), path=path)
+    skip_header = header
+    for first, lines in _decode_lines(path, encoding):
+        heads: list[str] = []
+        rels: list[str] = []
+        tails: list[str] = []
+        for i, line in enumerate(lines):
+            if not line.strip():
+                b.skipped += 1
+                continue
+            if skip_header:
+                skip_header = False
+                b.skipped += 1
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                hint = " (is the file comma- or space-separated?)" if len(parts) == 1 else ""
+                raise KGFormatError(
+                    f"expected 3 tab-separated fields (head, relation, tail), got "
+                    f"{len(parts)}{hint}: {line[:80]!r}",
+                    path=path,
+                    line=first + i,
+                )
+            h, r, t = parts
+            if not (h.strip() and r.strip() and t.strip()):
+                field = next(
+                    f for f, v in zip(("head", "relation", "tail"), parts) if not v.strip()
+                )
+                raise KGFormatError(
+                    f"empty {field} field: {line[:80]!r}", path=path, line=first + i
+                )
+            heads.append(h)
+            rels.append(r)
+            tails.append(t)
+        b.add_columns(heads, rels, tails)
+    return b.build()
+
+
+def read_jsonl(
+    path: PathLike,
+    *,
+    head: str = "head",
+    relation: str = "relation",
+    tail: str = "tail",
+    head_type: str = "head_type",
+    tail_type: str = "tail_type",
+    provenance: str = "provenance",
+    encoding: str = "utf-8",
+) -> KnowledgeGraph:
+    """Read one JSON object per line.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        File to read (``.gz`` ok).
+    head, relation, tail : str
+        Keys holding the triple (defaults ``head``, ``relation``, ``tail``).
+    head_type, tail_type : str
+        Optional keys with entity types (missing or ``null`` = untyped).
+    provenance : str
+        Optional key with ``real`` / ``synthetic`` / ``counterfactual``.
+    encoding : str
+        Text encoding.
+
+    Raises
+    ------
+    KGFormatError
+        Invalid JSON, a line that is not an object, a missing or empty key, or an entity
+        given two different types; the message names the file and line.
+    """
+    b = _Builder(source=str(path), path=path)
+    for first, lines in _decode_lines(path, encoding):
+        for i, line in enumerate(lines):
+            lineno = first + i
+            if not line.strip():
+                b.skipped += 1
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise KGFormatError(
+                    f"invalid JSON: {e.msg} at column {e.colno}", path=path, line=lineno
+                ) from None
+            if not isinstance(obj, dict):
+                raise KGFormatError(
+                    f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno
+                )
+            missing = [k for k in (head, relation, tail) if k not in obj]
+            if missing:
+                raise KGFormatError(
+                    f"missing key(s) {missing}; the object has {sorted(obj)}",
+                    path=path,
+                    line=lineno,
+                )
+            prov = Provenance.REAL
+            if obj.get(provenance) is not None:
+                try:
+                    prov = _as_provenance(obj[provenance])
+                except ValueError as e:
+                    raise KGFormatError(str(e), path=path, line=lineno) from None
+            b.add(obj[head], obj[relation], obj[tail], prov, line=lineno)
+            if obj.get(head_type) is not None:
+                b.set_type(obj[head], obj[head_type], line=lineno)
+            if obj.get(tail_type) is not None:
+                b.set_type(obj[tail], obj[tail_type], line=lineno)
+    return b.build()
+
+
+def read_csv(
+    path: PathLike,
+    *,
+    head: str = "head",
+    relation: str = "relation",
+    tail: str = "tail",
+    head_type: str | None = None,
+    tail_type: str | None = None,
+    provenance: str | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> KnowledgeGraph:
+    r"""Read a CSV file whose header names the columns.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        File to read (``.gz`` ok).
+    head, relation, tail : str
+        Column names of the triple.
+    head_type, tail_type, provenance : str, optional
+        Column names of entity types and provenance, if the file has them.
+    delimiter : str
+        Field delimiter (``","``; use ``";"`` or ``"\\t"`` as needed).
+    encoding : str
+        Text encoding.
+
+    Raises
+    ------
+    KGFormatError
+        A missing column (the message lists the header), a short row, an empty field or
+        undecodable bytes; the message names the file and line.
+    """
+    b = _Builder(source=str(path), path=path)
+    text_lines = (ln + "\n" for _, chunk in _decode_lines(path, encoding) for ln in chunk)
+    reader = csv.reader(text_lines, delimiter=delimiter)
+    try:
+        header_row = next(reader)
+    except StopIteration:
+        return b.build()
+    except csv.Error as e:  # pragma: no cover - csv rarely fails on a header
+        raise KGFormatError(str(e), path=path, line=1) from None
+    cols = {name: i for i, name in enumerate(header_row)}
+    wanted = {"head": head, "relation": relation, "tail": tail}
+    optional = {"head_type": head_type, "tail_type": tail_type, "provenance": provenance}
+    for role, name in [*wanted.items(), *((k, v) for k, v in optional.items() if v)]:
+        if name not in cols:
+            raise KGFormatError(
+                f"no column {name!r} for {role}; the header has {header_row}",
+                path=path,
+                line=1,
+            )
+    hi, ri, ti = cols[head], cols[relation], cols[tail]
+    hti = cols[head_type] if head_type else None
+    tti = cols[tail_type] if tail_type else None
+    pi = cols[provenance] if provenance else None
+    need = max(i for i in (hi, ri, ti, hti, tti, pi) if i is not None) + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise KGFormatError(str(e), path=path, line=reader.line_num) from None
+        lineno = reader.line_num
+        if not row or not any(c.strip() for c in row):
+            b.skipped += 1
+            continue
+        if len(row) < need:
+            raise KGFormatError(
+                f"row has {len(row)} fields, the header has {len(header_row)}",
+                path=path,
+                line=lineno,
+            )
+        prov = Provenance.REAL
+        if pi is not None and row[pi].strip():
+            try:
+                prov = _as_provenance(row[pi].strip())
+            except ValueError as e:
+                raise KGFormatError(str(e), path=path, line=lineno) from None
+        b.add(row[hi], row[ri], row[ti], prov, line=lineno)
+        if hti is not None and row[hti].strip():
+            b.set_type(row[hi], row[hti], line=lineno)
+        if tti is not None and row[tti].strip():
+            b.set_type(row[ti], row[tti], line=lineno)
+    return b.build()
+
+
+# ---------------------------------------------------------------------------- 2Wiki
+
+#: Head and tail types of 2WikiMultiHopQA relations (Wikidata properties), used to type
+#: entities read by :func:`read_2wiki`. ``None`` leaves the side untyped.
+TWOWIKI_RELATION_TYPES: dict[str, tuple[str | None, str | None]] = {
+    "director": ("Object", "Person"),
+    "producer": ("Object", "Person"),
+    "screenwriter": ("Object", "Person"),
+    "cast member": ("Object", "Person"),
+    "composer": ("Object", "Person"),
+    "performer": ("Object", "Person"),
+    "editor": ("Object", "Person"),
+    "presenter": ("Object", "Person"),
+    "creator": ("Object", "Person"),
+    "author": ("Object", "Person"),
+    "founded by": ("Object", "Person"),
+    "publication date": ("Object", "Date"),
+    "inception": ("Object", "Date"),
+    "country of origin": ("Object", "Location"),
+    "original language of film or TV show": ("Object", "Object"),
+    "manufacturer": ("Object", "Object"),
+    "publisher": ("Object", "Object"),
+    "record label": ("Object", "Object"),
+    "has part": ("Object", "Object"),
+    "genre": ("Object", "Object"),
+    "date of birth": ("Person", "Date"),
+    "date of death": ("Person", "Date"),
+    "place of birth": ("Person", "Location"),
+    "place of death": ("Person", "Location"),
+    "place of burial": ("Person", "Location"),
+    "place of detention": ("Person", "Location"),
+    "country of citizenship": ("Person", "Location"),
+    "cause of death": ("Person", "Object"),
+    "educated at": ("Person", "Object"),
+    "employer": ("Person", "Object"),
+    "occupation": ("Person", "Object"),
+    "award received": (None, "Object"),
+    "position held": ("Person", "Object"),
+    "member of": (None, "Object"),
+    "military branch": ("Person", "Object"),
+    "religion": ("Person", "Object"),
+    "father": ("Person", "Person"),
+    "mother": ("Person", "Person"),
+    "spouse": ("Person", "Person"),
+    "child": ("Person", "Person"),
+    "sibling": ("Person", "Person"),
+    "doctoral advisor": ("Person", "Person"),
+    "doctoral student": ("Person", "Person"),
+    "student of": ("Person", "Person"),
+    "student": ("Person", "Person"),
+    "country": ("Location", "Location"),
+    "located in the administrative territorial entity": ("Location", "Location"),
+    "capital": ("Location", "Location"),
+    "continent": ("Location", "Location"),
+}
+
+_DATE = re.compile(
+    r"^\s*(\d{1,4}(\s*(BC|BCE|AD|CE))?|"
+    r"(\d{1,2}\s+)?(January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)(\s+\d{1,2},?)?\s+\d{1,4}|\d{4}-\d{2}-\d{2})\s*$",
+    re.IGNORECASE,
+)
+_TYPE_PRIORITY = {"Person": 0, "Location": 1, "Date": 2, "Object": 3}
+
+_EVIDENCE_KEYS = (
+    ("fact", "relation", "entity"),
+    ("subject", "relation", "object"),
+    ("subject", "property", "object"),
+    ("head", "relation", "tail"),
+)
+
+
+def _evidence_triples(ev: Any, where: str, path: PathLike) -> list[tuple[Any, Any, Any]]:
+    """Normalize one row's ``evidences`` value to a list of 3-tuples."""
+    if isinstance(ev, str):
+        try:
+            ev = json.loads(ev)
+        except json.JSONDecodeError:
+            raise KGFormatError(
+                f"{where}: evidences is a string that is not JSON", path=path
+            ) from None
+    if ev is None:
+        return []
+    if isinstance(ev, Mapping):  # columnar: {"fact": [...], "relation": [...], "entity": [...]}
+        for keys in _EVIDENCE_KEYS:
+            if all(k in ev for k in keys):
+                cols = [list(ev[k]) for k in keys]
+                if len({len(c) for c in cols}) != 1:
+                    raise KGFormatError(
+                        f"{where}: evidence columns {keys} have different lengths", path=path
+                    )
+                return list(zip(*cols))
+        raise KGFormatError(
+            f"{where}: evidences object has keys {sorted(ev)}, expected one of "
+            f"{[list(k) for k in _EVIDENCE_KEYS]}",
+            path=path,
+        )
+    if not isinstance(ev, list):
+        raise KGFormatError(
+            f"{where}: evidences must be a list of [subject, relation, object], got "
+            f"{type(ev).__name__}",
+            path=path,
+        )
+    out = []
+    for j, item in enumerate(ev):
+        if isinstance(item, Mapping):
+            for keys in _EVIDENCE_KEYS:
+                if all(k in item for k in keys):
+                    out.append(tuple(item[k] for k in keys))
+                    break
+            else:
+                raise KGFormatError(
+                    f"{where}, evidence {j}: object keys {sorted(item)} are not a triple",
+                    path=path,
+                )
+        elif isinstance(item, (list, tuple)) and len(item) == 3:
+            out.append((item[0], item[1], item[2]))
+        else:
+            raise KGFormatError(
+                f"{where}, evidence {j}: expected [subject, relation, object], got {item!r}",
+                path=path,
+            )
+    return out
+
+
+def _is_triple_like(item: Any) -> bool:
+    if isinstance(item, (list, tuple)):
+        return len(item) == 3 and all(isinstance(x, str) for x in item)
+    if isinstance(item, Mapping):
+        return any(all(isinstance(item.get(k), str) for k in keys) for keys in _EVIDENCE_KEYS)
+    return False
+
+
+def _is_single_row(doc: Mapping[str, Any]) -> bool:
+    """Tell one 2Wiki row object from a columnar mirror (an object of columns)."""
+    if any(isinstance(doc.get(k), str) for k in ("_id", "question", "answer", "type")):
+        return True
+    ev = doc.get("evidences")
+    return isinstance(ev, list) and bool(ev) and all(_is_triple_like(x) for x in ev)
+
+
+def _2wiki_rows(path: PathLike, encoding: str) -> Iterator[tuple[str, Any]]:
+    """Yield ``(where, evidences)`` for each row of any supported 2Wiki shape."""
+    with open_binary(path) as fh:
+        data = fh.read()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        bad_line = data.count(b"\n", 0, e.start) + 1
+        raise KGFormatError(
+            f"undecodable bytes (file is not {encoding})", path=path, line=bad_line
+        ) from None
+    stripped = text.lstrip("\ufeff \t\r\n")
+    try:
+        doc = json.loads(stripped)
+        lines_mode = False
+    except json.JSONDecodeError as e:
+        if not stripped.startswith("{"):
+            raise KGFormatError(f"invalid JSON: {e.msg}", path=path, line=e.lineno) from None
+        lines_mode = True
+    if lines_mode:  # JSON lines, one row per line
+        for i, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise KGFormatError(f"invalid JSON: {e.msg}", path=path, line=i) from None
+            if not isinstance(row, dict) or "evidences" not in row:
+                raise KGFormatError("row has no 'evidences' key", path=path, line=i)
+            yield f"line {i}", row["evidences"]
+        return
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        doc = doc["data"]
+    if isinstance(doc, dict) and _is_single_row(doc):  # a JSON-lines file with one row
+        yield "line 1", doc["evidences"]
+        return
+    if isinstance(doc, list):
+        for i, row in enumerate(doc):
+            if not isinstance(row, dict) or "evidences" not in row:
+                keys = sorted(row) if isinstance(row, dict) else type(row).__name__
+                raise KGFormatError(f"row {i} has no 'evidences' key (it has {keys})", path=path)
+            yield f"row {i}", row["evidences"]
+    elif isinstance(doc, dict):
+        col = doc.get("evidences")
+        if isinstance(col, dict):  # pandas to_json(orient="columns"): {"0": [...], "1": [...]}
+            col = [col[k] for k in sorted(col, key=lambda k: int(k) if k.isdigit() else k)]
+        if not isinstance(col, list):
+            raise KGFormatError(
+                f"expected a list of rows or a column 'evidences'; the object has keys "
+                f"{sorted(doc)[:10]}",
+                path=path,
+            )
+        for i, ev in enumerate(col):
+            yield f"row {i}", ev
+    else:
+        raise KGFormatError(f"unsupported JSON top level {type(doc).__name__}", path=path)
+
+
+def read_2wiki(
+    path: PathLike,
+    *,
+    infer_types: bool = True,
+    relation_types: Mapping[str, tuple[str | None, str | None]] | None = None,
+    encoding: str = "utf-8",
+) -> KnowledgeGraph:
+    """Build a typed knowledge graph from the ``evidences`` of 2WikiMultiHopQA rows.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``train.json``/``dev.json`` (a list of row objects), JSON lines, or a columnar
+        mirror (an object with an ``evidences`` column). Each row's ``evidences`` may be
+        a list of ``[subject, relation, object]``, a list of objects, a columnar object
+        (``{"fact": [...], "relation": [...], "entity": [...]}``) or a JSON string of any
+        of these.
+    infer_types : bool
+        Type entities from their relations (:data:`TWOWIKI_RELATION_TYPES`, Person /
+        Location / Date / Object); an entity typed differently by different facts takes
+        its majority type. Date-looking tails are typed ``Date``.
+    relation_types : mapping, optional
+        Extra or overriding ``relation -> (head type, tail type)`` entries.
+    encoding : str
+        Text encoding.
+
+    Raises
+    ------
+    KGFormatError
+        Names the row (or line) and evidence index of the first malformed record.
+    """
+    schema = dict(TWOWIKI_RELATION_TYPES)
+    schema.update(relation_types or {})
+    b = _Builder(source=str(path), path=path)
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for where, ev in _2wiki_rows(path, encoding):
+        for j, (s, r, o) in enumerate(_evidence_triples(ev, where, path)):
+            try:
+                b.add(s, r, o)
+            except KGFormatError as e:
+                raise KGFormatError(f"{where}, evidence {j}: {e.reason}", path=path) from None
+            if infer_types:
+                ht, tt = schema.get(r, (None, None))
+                if ht:
+                    votes[s][ht] += 1
+                if tt == "Date" or (tt is None and _DATE.match(o)):
+                    votes[o]["Date"] += 1
+                elif tt:
+                    votes[o][tt] += 1
+    for ent, c in votes.items():
+        best = max(c.items(), key=lambda kv: (kv[1], -_TYPE_PRIORITY.get(kv[0], 9)))[0]
+        b.set_type(ent, best)
+    return b.build()
+
+
+# ---------------------------------------------------------------------------- networkx
+
+
+def from_networkx(
+    graph: nx.DiGraph | nx.MultiDiGraph, *, relation: str = "relation", type_attr: str = "type"
+) -> KnowledgeGraph:
+    """Build a :class:`KnowledgeGraph` from a directed networkx graph.
+
+    See :meth:`KnowledgeGraph.from_networkx`.
+    """
+    if not graph.is_directed():
+        raise ValueError(
+            "from_networkx needs a directed graph (DiGraph or MultiDiGraph); an undirected "
+            "edge has no head and tail. Use graph.to_directed() to read both directions."
+        )
+    b = _Builder(source=f"<networkx {type(graph).__name__}>")
+    names: dict[Any, str] = {}
+    for node, attrs in graph.nodes(data=True):
+        label = str(node)
+        if label in b.entities:
+            raise ValueError(
+                f"two nodes both read as entity {label!r}; node labels must differ as strings"
+            )
+        names[node] = label
+        b.entity(label)
+        if attrs.get(type_attr) is not None:
+            b.set_type(label, str(attrs[type_attr]))
+    edges: Iterable[tuple[Any, ...]]
+    multi = graph.is_multigraph()
+    edges = graph.edges(keys=True, data=True) if multi else graph.edges(data=True)
+    for i, e in enumerate(edges):
+        u, v, data = e[0], e[1], e[-1]
+        rel = data.get(relation)
+        if rel is None and multi and isinstance(e[2], str):
+            rel = e[2]
+        if rel is None:
+            raise KGFormatError(
+                f"edge ({u!r}, {v!r}) has no {relation!r} attribute"
+                + (" and no string key" if multi else ""),
+                line=i,
+                where=f"edge {i}",
+            )
+        prov = Provenance.REAL
+        if data.get("provenance") is not None:
+            prov = _as_provenance(data["provenance"])
+        b.add(names[u], str(rel), names[v], prov, line=i)
+    return b.build()
+
+
+def to_networkx(kg: KnowledgeGraph) -> nx.MultiDiGraph:
+    """Return ``kg`` as a ``networkx.MultiDiGraph`` (see :meth:`KnowledgeGraph.to_networkx`)."""
+    import networkx as nx
+
+    g = nx.MultiDiGraph()
+    ents = kg.entities
+    types = kg.types
+    g.add_nodes_from(
+        (e, {"type": types[c] if c >= 0 else None})
+        for e, c in zip(ents, kg.entity_type_codes.tolist())
+    )
+    rels = kg.relations
+    provs = [p.value for p in Provenance]
+    g.add_edges_from(
+        (ents[h], ents[t], rels[r], {"relation": rels[r], "provenance": provs[p]})
+        for h, r, t, p in zip(
+            kg.head_ids.tolist(),
+            kg.relation_ids.tolist(),
+            kg.tail_ids.tolist(),
+            kg.provenance_codes.tolist(),
+        )
+    )
+    return g
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def write_tsv(kg: KnowledgeGraph, path: PathLike) -> None:
+    """Write ``head<TAB>relation<TAB>tail`` lines atomically (``.gz`` compresses).
+
+    Types and provenance are not part of the TSV convention; use :func:`write_jsonl` to
+    keep them.
+
+    Raises
+    ------
+    ValueError
+        A label contains a tab or a newline, which TSV cannot represent.
+    """
+    bad = re.compile(r"[\t\n\r]")
+    for label in itertools.chain(kg.entities, kg.relations):
+        if bad.search(label):
+            raise ValueError(f"label {label!r} contains a tab or newline; write JSONL instead")
+    buf = io.StringIO()
+    for h, r, t in kg.triples():
+        buf.write(f"{h}\t{r}\t{t}\n")
+    with atomic_write(path) as fh:
+        fh.write(buf.getvalue())
+
+
+def write_jsonl(kg: KnowledgeGraph, path: PathLike) -> None:
+    """Write one JSON object per fact atomically, with types and provenance.
+
+    The output reads back with :func:`read_jsonl` into an equal graph (isolated entities
+    and relations without facts are not representable in JSONL and are lost).
+    """
+    ents = kg.entities
+    types = kg.types
+    codes = kg.entity_type_codes.tolist()
+    rels = kg.relations
+    provs = [p.value for p in Provenance]
+    with atomic_write(path) as fh:
+        for h, r, t, p in zip(
+            kg.head_ids.tolist(),
+            kg.relation_ids.tolist(),
+            kg.tail_ids.tolist(),
+            kg.provenance_codes.tolist(),
+        ):
+            rec: dict[str, Any] = {"head": ents[h], "relation": rels[r], "tail": ents[t]}
+            if codes[h] >= 0:
+                rec["head_type"] = types[codes[h]]
+            if codes[t] >= 0:
+                rec["tail_type"] = types[codes[t]]
+            if p:
+                rec["provenance"] = provs[p]
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")

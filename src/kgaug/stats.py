@@ -1,0 +1,431 @@
+"""phi statistics: how many multi-hop facts a knowledge graph supports, per relation.
+
+``phi_r = |F_{n,r}| / |F_{A,r}|`` where ``F_{n,r}`` are the n-hop inferred facts whose
+relation chain *involves* ``r`` (counted once) and ``F_{A,r}`` the atomic facts of ``r``.
+A graph is *generalizable* at ``phi_G`` (the paper's Def. 2.5) when every relation reaches
+``phi_r >= phi_G``, *partially generalizable* when only some do.
+
+This is the KG's *potential* phi: what the graph can supply. A training set's phi
+(inferred training examples over atomic training facts) is a different number that the
+dataset builder reports separately.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from kgaug._table import html_table, text_table
+from kgaug.errors import UnknownLabelError
+from kgaug.kg import KnowledgeGraph
+from kgaug.paths import ChainCounts, CountMode, _check_count, _check_hops, chain_counts
+
+__all__ = ["PhiReport", "RelationPhi", "RelationTable", "compute_phi", "involvement"]
+
+
+def involvement(tensor: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Per index ``r``: the sum over chains that contain ``r`` at least once.
+
+    Inclusion-exclusion over the chain positions fixed to ``r`` (diagonals via einsum), so
+    a chain such as ``(r, r)`` counts once for ``r``.
+    """
+    n = tensor.ndim
+    letters = "abcdefgh"
+    out = np.zeros(tensor.shape[0], dtype=np.int64)
+    for k in range(1, n + 1):
+        for fixed in itertools.combinations(range(n), k):
+            subs = "".join("z" if i in fixed else letters[i] for i in range(n))
+            term = np.einsum(f"{subs}->z", tensor).astype(np.int64)
+            out += term if k % 2 == 1 else -term
+    return out
+
+
+def _first_hop(tensor: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return np.asarray(tensor.sum(axis=tuple(range(1, tensor.ndim))), dtype=np.int64)
+
+
+def _pure(tensor: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return np.asarray(np.einsum("z" * tensor.ndim + "->z", tensor), dtype=np.int64)
+
+
+class RelationPhi(BaseModel):
+    """phi statistics of one relation.
+
+    Attributes
+    ----------
+    relation : str
+        Relation label.
+    atomic : int
+        ``|F_{A,r}|``, atomic facts of the relation.
+    inferred : int
+        Inferred facts (or paths) whose chain involves ``r``, summed over the report's hops.
+    inferred_first_hop : int
+        Those whose *first* hop is ``r`` (the first-hop breakdown).
+    inferred_pure : int
+        Those whose every hop is ``r`` (what Lemma 2's ``b_r`` bound describes).
+    phi : float or None
+        ``inferred / atomic``; ``None`` when the relation has no facts.
+    branching : float or None
+        ``b_r = |F_{A,r}| / |V|`` (``None`` for a graph without entities).
+    generalizable : bool or None
+        ``phi >= phi_g``; ``None`` when the relation has no facts.
+    needed : int or None
+        Additional inferred facts needed to reach ``phi_g`` (0 when already there).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    relation: str
+    atomic: int
+    inferred: int
+    inferred_first_hop: int
+    inferred_pure: int
+    phi: float | None
+    branching: float | None
+    generalizable: bool | None
+    needed: int | None
+
+
+class RelationTable(Mapping[str, RelationPhi]):
+    """Read-only mapping ``relation label -> RelationPhi`` in relation order.
+
+    Unknown labels raise :class:`~kgaug.errors.UnknownLabelError` (a ``KeyError``) that
+    lists the closest relation names.
+    """
+
+    def __init__(self, rows: Sequence[RelationPhi]) -> None:
+        self._rows = {r.relation: r for r in rows}
+
+    def __getitem__(self, key: str) -> RelationPhi:
+        try:
+            return self._rows[key]
+        except KeyError:
+            raise UnknownLabelError("relation", key, self._rows) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"RelationTable({list(self._rows)})"
+
+
+def _fmt_phi(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+class PhiReport(BaseModel):
+    """Result of :func:`compute_phi`: phi for the whole graph and per relation.
+
+    Attributes
+    ----------
+    hops : tuple of int
+        Chain lengths summed (e.g. ``(2,)`` or ``(2, 3)``).
+    count : {"facts", "paths"}
+        What was counted as "inferred": distinct facts or paths.
+    directed : bool
+        Whether edges were walked forwards only.
+    phi_g : float
+        Threshold for Def. 2.5.
+    num_entities, num_relations : int
+        ``|V|`` and ``|R|``.
+    atomic : int
+        ``|F_A|``.
+    inferred : int
+        ``|F_n|`` summed over ``hops``.
+    inferred_by_hops : dict of int to int
+        ``|F_n|`` per chain length.
+    phi : float or None
+        ``inferred / atomic`` (``None`` for a graph without facts).
+    branching : float or None
+        ``b = |F_A| / |V|``.
+    rows : tuple of RelationPhi
+        One row per relation (also available by label as :attr:`relations`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    hops: tuple[int, ...]
+    count: Literal["facts", "paths"]
+    directed: bool
+    phi_g: float
+    num_entities: int
+    num_relations: int
+    atomic: int
+    inferred: int
+    inferred_by_hops: dict[int, int]
+    phi: float | None
+    branching: float | None
+    rows: tuple[RelationPhi, ...]
+
+    _chains: dict[int, ChainCounts] = PrivateAttr(default_factory=dict)
+
+    # ------------------------------------------------------------------ verdicts
+    @property
+    def relations(self) -> RelationTable:
+        """Per-relation rows by label: ``rep.relations["spouse"].phi``."""
+        return RelationTable(self.rows)
+
+    @property
+    def failing(self) -> list[str]:
+        """Relations with facts whose phi is below ``phi_g``, lowest phi first."""
+        bad = [r for r in self.rows if r.generalizable is False]
+        return [r.relation for r in sorted(bad, key=lambda r: (r.phi or 0.0, r.relation))]
+
+    @property
+    def passing(self) -> list[str]:
+        """Relations with ``phi >= phi_g``."""
+        return [r.relation for r in self.rows if r.generalizable]
+
+    @property
+    def empty_relations(self) -> list[str]:
+        """Declared relations without atomic facts (no phi; not part of the verdict)."""
+        return [r.relation for r in self.rows if r.atomic == 0]
+
+    @property
+    def generalizable(self) -> bool:
+        """Def. 2.5: every relation that has facts reaches ``phi_g`` (False if none has)."""
+        return bool(self.passing) and not self.failing
+
+    @property
+    def partially_generalizable(self) -> bool:
+        """Some, but not all, relations reach ``phi_g``."""
+        return bool(self.passing) and bool(self.failing)
+
+    @property
+    def verdict(self) -> str:
+        """``"generalizable"``, ``"partially generalizable"`` or ``"not generalizable"``."""
+        if self.generalizable:
+            return "generalizable"
+        if self.partially_generalizable:
+            return "partially generalizable"
+        return "not generalizable"
+
+    # ------------------------------------------------------------------ chains
+    def chains(self, hops: int | None = None) -> ChainCounts:
+        """Per-chain counts behind the report (for ``hops``; default the first)."""
+        n = self.hops[0] if hops is None else hops
+        if n not in self._chains:
+            raise KeyError(f"the report was computed for hops {self.hops}, not {n}")
+        return self._chains[n]
+
+    # ------------------------------------------------------------------ export
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per relation (JSON-serializable)."""
+        return [r.model_dump() for r in self.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole report as plain data (JSON-serializable), verdicts included."""
+        d = self.model_dump()
+        d["rows"] = self.to_records()
+        d["inferred_by_hops"] = {str(k): v for k, v in self.inferred_by_hops.items()}
+        d.update(
+            verdict=self.verdict,
+            generalizable=self.generalizable,
+            partially_generalizable=self.partially_generalizable,
+            failing=self.failing,
+            empty_relations=self.empty_relations,
+        )
+        return d
+
+    def to_pandas(self) -> Any:
+        """Per-relation ``pandas.DataFrame`` indexed by relation (needs ``pandas``)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandas() needs pandas: pip install 'kgaug[pandas]'") from None
+        return pd.DataFrame.from_records(self.to_records(), index="relation")
+
+    # ------------------------------------------------------------------ display
+    def _header(self) -> str:
+        what = "distinct inferred facts" if self.count == "facts" else "simple paths"
+        mode = "directed" if self.directed else "undirected (inverse edges walked)"
+        hop = "+".join(str(h) for h in self.hops)
+        b = "-" if self.branching is None else f"{self.branching:.3f}"
+        counts = ", ".join(f"{v} {k}-hop" for k, v in self.inferred_by_hops.items())
+        s = (
+            f"phi report: {hop}-hop {what}, {mode}, phi_G = {self.phi_g:g}\n"
+            f"|V| = {self.num_entities}, |R| = {self.num_relations}, |F_A| = {self.atomic}, "
+            f"b = {b}; inferred = {self.inferred} ({counts}); phi = {_fmt_phi(self.phi)}\n"
+            f"verdict: {self.verdict}"
+        )
+        with_facts = len(self.rows) - len(self.empty_relations)
+        if self.failing:
+            s += f" ({len(self.failing)} of {with_facts} relations below phi_G)"
+        return s
+
+    def _table_rows(self, max_rows: int | None) -> tuple[list[str], list[list[str]], int]:
+        header = ["relation", "atomic", "inferred", "first hop", "phi", "b_r", "ok"]
+        rows = []
+        for r in self.rows[: max_rows if max_rows else None]:
+            ok = "-" if r.generalizable is None else ("yes" if r.generalizable else "NO")
+            rows.append(
+                [
+                    r.relation,
+                    str(r.atomic),
+                    str(r.inferred),
+                    str(r.inferred_first_hop),
+                    _fmt_phi(r.phi),
+                    "-" if r.branching is None else f"{r.branching:.3f}",
+                    ok,
+                ]
+            )
+        hidden = len(self.rows) - len(rows)
+        return header, rows, hidden
+
+    def to_string(self, max_rows: int | None = None) -> str:
+        """Header and per-relation table as text (all rows unless ``max_rows``)."""
+        header, rows, hidden = self._table_rows(max_rows)
+        s = self._header() + "\n\n" + text_table(header, rows)
+        if hidden:
+            s += f"\n... {hidden} more relations (to_string() shows all)"
+        return s
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def __repr__(self) -> str:
+        return self.to_string(max_rows=40)
+
+    def _repr_html_(self) -> str:
+        header, rows, hidden = self._table_rows(200)
+        styles = ["background-color:#fde2e2" if row[-1] == "NO" else "" for row in rows]
+        cap = self._header().replace("\n", " | ")
+        s = html_table(header, rows, row_styles=styles, caption=cap)
+        if hidden:
+            s += f"<p>... {hidden} more relations</p>"
+        return s
+
+
+def compute_phi(
+    kg: KnowledgeGraph,
+    hops: int | Sequence[int] = 2,
+    count: CountMode = "facts",
+    directed: bool = True,
+    phi_g: float = 3.6,
+    *,
+    progress: bool | None = None,
+) -> PhiReport:
+    """Exact phi of a knowledge graph, overall and per relation.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph.
+    hops : int or sequence of int
+        Chain length ``n`` (2 or 3), or several (e.g. ``(2, 3)``) whose counts are summed.
+    count : {"facts", "paths"}
+        ``"facts"`` (default) counts distinct inferred facts ``(h, r1, ..., rn, t)``;
+        ``"paths"`` counts simple paths (multiplicity over bridge entities).
+    directed : bool
+        ``False`` also walks each edge backwards as the inverse relation ``r^-1``; a chain
+        through ``r^-1`` involves ``r``.
+    phi_g : float
+        Minimal generalization ratio ``phi_G`` for Def. 2.5 (3.6: slow grokking in Wang et
+        al. 2024; up to ~18 for fast circuits).
+    progress : bool, optional
+        Progress bar on long counts (``None``: tqdm decides).
+
+    Returns
+    -------
+    PhiReport
+
+    Raises
+    ------
+    ValueError
+        ``hops`` outside 2..3 (use path sampling for longer chains), an unknown ``count``,
+        or a non-positive ``phi_g``.
+
+    Notes
+    -----
+    Per-relation counts use "involves r": on a random graph, 2-hop ``phi_r`` tracks about
+    ``2 b - b_r``, whereas Lemma 2's threshold on ``b_r`` describes chains whose every
+    hop is ``r`` (reported as ``inferred_pure``).
+
+    Examples
+    --------
+    >>> import kgaug
+    >>> kg = kgaug.KnowledgeGraph.from_triples([
+    ...     ("Barack Obama", "spouse", "Michelle Obama"),
+    ...     ("Michelle Obama", "born in", "Chicago")])
+    >>> rep = kgaug.compute_phi(kg, phi_g=3.6)
+    >>> rep.inferred, rep.relations["spouse"].phi, rep.generalizable
+    (1, 1.0, False)
+    """
+    if not isinstance(kg, KnowledgeGraph):
+        raise TypeError(f"expected a KnowledgeGraph, got {type(kg).__name__}")
+    hop_list = [hops] if isinstance(hops, (int, np.integer)) else list(hops)
+    if not hop_list:
+        raise ValueError("hops is empty; give an int (2 or 3) or a tuple such as (2, 3)")
+    hop_t = tuple(_check_hops(h) for h in hop_list)
+    if len(set(hop_t)) != len(hop_t):
+        raise ValueError(f"hops {hop_t} repeats a chain length")
+    mode = _check_count(count)
+    try:
+        g = float(phi_g)
+    except (TypeError, ValueError):
+        raise TypeError(f"phi_g must be a number, got {phi_g!r}") from None
+    if not math.isfinite(g) or g <= 0:
+        raise ValueError(f"phi_g must be a positive finite number, got {phi_g!r}")
+
+    R = kg.num_relations
+    V = kg.num_entities
+    atomic_r = np.bincount(kg.relation_ids, minlength=R).astype(np.int64)
+    inferred_r = np.zeros(R, dtype=np.int64)
+    first_r = np.zeros(R, dtype=np.int64)
+    pure_r = np.zeros(R, dtype=np.int64)
+    by_hops: dict[int, int] = {}
+    chains: dict[int, ChainCounts] = {}
+    for n in hop_t:
+        cc = chain_counts(kg, n, count=mode, directed=directed, progress=progress)
+        t = cc.by_relation()
+        chains[n] = cc
+        by_hops[n] = cc.total
+        if R:
+            inferred_r += involvement(t)
+            first_r += _first_hop(t)
+            pure_r += _pure(t)
+
+    rows = []
+    for i, label in enumerate(kg.relations):
+        a = int(atomic_r[i])
+        inf = int(inferred_r[i])
+        phi = inf / a if a else None
+        rows.append(
+            RelationPhi(
+                relation=label,
+                atomic=a,
+                inferred=inf,
+                inferred_first_hop=int(first_r[i]),
+                inferred_pure=int(pure_r[i]),
+                phi=phi,
+                branching=a / V if V else None,
+                generalizable=None if phi is None else phi >= g,
+                needed=None if not a else max(0, math.ceil(g * a - 1e-9) - inf),
+            )
+        )
+    total_inferred = sum(by_hops.values())
+    report = PhiReport(
+        hops=hop_t,
+        count=mode,
+        directed=bool(directed),
+        phi_g=g,
+        num_entities=V,
+        num_relations=R,
+        atomic=kg.num_facts,
+        inferred=total_inferred,
+        inferred_by_hops=by_hops,
+        phi=total_inferred / kg.num_facts if kg.num_facts else None,
+        branching=kg.num_facts / V if V else None,
+        rows=tuple(rows),
+    )
+    report._chains.update(chains)
+    return report

@@ -1,0 +1,399 @@
+"""The ``kgaug`` command line (``kgaug.cli.main``)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+import kgaug
+from kgaug.cli import load_graph, main
+
+_TRIPLES = [
+    ("Titanic", "director", "James Cameron"),
+    ("Avatar", "director", "James Cameron"),
+    ("James Cameron", "spouse", "Linda Hamilton"),
+    ("James Cameron", "place of birth", "Kapuskasing"),
+    ("Linda Hamilton", "place of birth", "Salisbury"),
+    ("Kapuskasing", "country", "Canada"),
+    ("Salisbury", "country", "United States"),
+]
+_RELATIONS = ("director", "spouse", "place of birth", "country")
+
+
+def _tsv_text() -> str:
+    return "".join(f"{h}\t{r}\t{t}\n" for h, r, t in _TRIPLES)
+
+
+@pytest.fixture
+def tsv(tmp_path):
+    p = tmp_path / "kg.tsv"
+    p.write_text(_tsv_text(), encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def jsonl(tmp_path):
+    p = tmp_path / "kg.jsonl"
+    p.write_text(
+        "".join(json.dumps({"head": h, "relation": r, "tail": t}) + "\n" for h, r, t in _TRIPLES),
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    p = tmp_path / "kg.csv"
+    p.write_text(
+        "head,relation,tail\n" + "".join(f'"{h}","{r}","{t}"\n' for h, r, t in _TRIPLES),
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.fixture
+def wiki(tmp_path):
+    p = tmp_path / "dev.json"
+    rows = [{"_id": str(i), "evidences": [list(t)]} for i, t in enumerate(_TRIPLES)]
+    p.write_text(json.dumps(rows), encoding="utf-8")
+    return p
+
+
+def _run(capsys, argv):
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+# ---------------------------------------------------------------- stats
+
+
+def test_stats_table(capsys, tsv):
+    rc, out, err = _run(capsys, ["stats", tsv])
+    assert rc == 0
+    assert "phi report" in out
+    assert "2-hop" in out
+    assert "directed" in out
+    assert "phi_G = 3.6" in out
+    for r in _RELATIONS:
+        assert r in out
+    assert "Traceback" not in err
+
+
+def test_stats_json(capsys, tsv):
+    rc, out, _ = _run(capsys, ["stats", tsv, "--json"])
+    assert rc == 0
+    data = json.loads(out)
+    assert isinstance(data["rows"], list)
+    assert {row["relation"] for row in data["rows"]} == set(_RELATIONS)
+    assert data["phi_g"] == pytest.approx(3.6)
+    assert "verdict" in data
+
+
+def test_stats_json_matches_library(capsys, tsv):
+    rc, out, _ = _run(capsys, ["stats", tsv, "--json", "--phi-g", "1.5"])
+    assert rc == 0
+    data = json.loads(out)
+    rep = kgaug.compute_phi(kgaug.KnowledgeGraph.from_tsv(tsv), hops=2, phi_g=1.5, progress=False)
+    assert data["inferred"] == rep.inferred
+    assert data["atomic"] == rep.atomic
+    assert data["phi_g"] == pytest.approx(1.5)
+
+
+def test_stats_undirected(capsys, tsv):
+    _, directed, _ = _run(capsys, ["stats", tsv, "--json"])
+    rc, out, _ = _run(capsys, ["stats", tsv, "--undirected", "--json"])
+    assert rc == 0
+    d, u = json.loads(directed), json.loads(out)
+    assert d["directed"] is True
+    assert u["directed"] is False
+    assert u["inferred"] >= d["inferred"]
+    rc, text, _ = _run(capsys, ["stats", tsv, "--undirected"])
+    assert rc == 0
+    assert "undirected" in text
+
+
+def test_stats_paths(capsys, tsv):
+    rc, out, _ = _run(capsys, ["stats", tsv, "--paths", "--json"])
+    assert rc == 0
+    assert json.loads(out)["count"] == "paths"
+    rc, text, _ = _run(capsys, ["stats", tsv, "--paths"])
+    assert "simple paths" in text
+
+
+@pytest.mark.parametrize("hops", [["2", "3"], ["2,3"], ["2, 3"]])
+def test_stats_multiple_hops(capsys, tsv, hops):
+    rc, out, _ = _run(capsys, ["stats", tsv, "--json", "--hops", *hops])
+    assert rc == 0
+    data = json.loads(out)
+    assert list(data["hops"]) == [2, 3]
+    assert set(data["inferred_by_hops"]) == {"2", "3"}
+    rc, text, _ = _run(capsys, ["stats", tsv, "--hops", *hops])
+    assert "2+3-hop" in text
+
+
+def test_stats_three_hops(capsys, tsv):
+    rc, out, _ = _run(capsys, ["stats", tsv, "--json", "--hops", "3"])
+    assert rc == 0
+    assert list(json.loads(out)["hops"]) == [3]
+
+
+def test_stats_bad_hops(capsys, tsv):
+    with pytest.raises(SystemExit) as ei:
+        main(["stats", str(tsv), "--hops", "two"])
+    assert ei.value.code == 2
+    assert "not an integer" in capsys.readouterr().err
+    rc, _, err = _run(capsys, ["stats", tsv, "--hops", "5"])
+    assert rc == 2
+    assert "hops" in err
+    assert "Traceback" not in err
+
+
+def test_stats_empty_hops_is_usage_error(capsys, tsv):
+    with pytest.raises(SystemExit) as ei:
+        main(["stats", str(tsv), "--hops", ","])
+    assert ei.value.code == 2
+
+
+def test_stats_example(capsys, example_kg):
+    rc, out, _ = _run(capsys, ["stats", "--example"])
+    assert rc == 0
+    assert "phi report" in out
+    assert "director" in out
+    rc, out, _ = _run(capsys, ["stats", "--example", "--json"])
+    data = json.loads(out)
+    assert data["atomic"] == example_kg.num_facts
+    assert len(data["rows"]) == example_kg.num_relations
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_format_by_suffix(capsys, tsv, jsonl, csv_file, wiki):
+    results = []
+    for path in (tsv, jsonl, csv_file, wiki):
+        rc, out, err = _run(capsys, ["summary", path, "--json"])
+        assert rc == 0, err
+        results.append(json.loads(out))
+    for data in results:
+        assert data["num_facts"] == len(_TRIPLES)
+        assert set(data["facts_per_relation"]) == set(_RELATIONS)
+    # only the 2Wiki reader infers types
+    assert results[0]["num_types"] == 0
+    assert results[3]["num_types"] > 0
+
+
+def test_format_by_suffix_gz_and_txt(capsys, tmp_path):
+    gz = tmp_path / "kg.tsv.gz"
+    gz.write_bytes(gzip.compress(_tsv_text().encode()))
+    txt = tmp_path / "KG.TXT"
+    txt.write_text(_tsv_text(), encoding="utf-8")
+    unknown = tmp_path / "kg.data"
+    unknown.write_text(_tsv_text(), encoding="utf-8")
+    for p in (gz, txt, unknown):
+        rc, out, _ = _run(capsys, ["summary", p, "--json"])
+        assert rc == 0
+        assert json.loads(out)["num_facts"] == len(_TRIPLES)
+
+
+def test_format_override(capsys, tmp_path, jsonl, tsv):
+    p = tmp_path / "facts.txt"
+    p.write_text(jsonl.read_text(encoding="utf-8"), encoding="utf-8")
+    rc, _, err = _run(capsys, ["summary", p])
+    assert rc == 2  # read as TSV by suffix: no tabs
+    assert "line 1" in err
+    rc, out, _ = _run(capsys, ["summary", p, "--format", "jsonl", "--json"])
+    assert rc == 0
+    assert json.loads(out)["num_facts"] == len(_TRIPLES)
+    q = tmp_path / "facts.json"
+    q.write_text(tsv.read_text(encoding="utf-8"), encoding="utf-8")
+    rc, out, _ = _run(capsys, ["stats", q, "--format", "tsv", "--json"])
+    assert rc == 0
+    assert json.loads(out)["atomic"] == len(_TRIPLES)
+
+
+def test_format_override_invalid_choice(capsys, tsv):
+    with pytest.raises(SystemExit) as ei:
+        main(["stats", str(tsv), "--format", "xml"])
+    assert ei.value.code == 2
+
+
+def test_load_graph(tsv, wiki):
+    assert load_graph(str(tsv)).num_facts == len(_TRIPLES)
+    assert load_graph(str(wiki)).num_facts == len(_TRIPLES)
+    assert load_graph(None, example=True) == kgaug.datasets.load_example()
+    with pytest.raises(ValueError, match="--example"):
+        load_graph(None)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("cmd", ["stats", "summary"])
+def test_malformed_file(capsys, tmp_path, cmd):
+    p = tmp_path / "bad.tsv"
+    p.write_text("a\tr\tb\n\nc\tr\n", encoding="utf-8")
+    rc, out, err = _run(capsys, [cmd, p])
+    assert rc == 2
+    assert str(p) in err
+    assert "line 3" in err
+    assert f"kgaug {cmd}: error:" in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+def test_malformed_jsonl_and_2wiki(capsys, tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"head": "a", "relation": "r", "tail": "b"}\n{oops\n', encoding="utf-8")
+    rc, _, err = _run(capsys, ["stats", p])
+    assert rc == 2
+    assert f"{p}, line 2" in err
+    q = tmp_path / "bad.json"
+    q.write_text(json.dumps([{"evidences": [["a", "r"]]}]), encoding="utf-8")
+    rc, _, err = _run(capsys, ["summary", q])
+    assert rc == 2
+    assert "row 0, evidence 0" in err
+    assert "Traceback" not in err
+
+
+def test_undecodable_file(capsys, tmp_path):
+    p = tmp_path / "bad.tsv"
+    p.write_bytes(b"a\tr\tb\n\xff\tr\tb\n")
+    rc, _, err = _run(capsys, ["stats", p])
+    assert rc == 2
+    assert f"{p}, line 2" in err
+
+
+def test_missing_file(capsys, tmp_path):
+    rc, _, err = _run(capsys, ["stats", tmp_path / "nope.tsv"])
+    assert rc == 2
+    assert "nope.tsv" in err
+    assert "Traceback" not in err
+    rc, _, err = _run(capsys, ["summary", tmp_path])
+    assert rc == 2
+
+
+@pytest.mark.parametrize("cmd", ["stats", "summary"])
+def test_no_file_without_example(capsys, cmd):
+    rc, out, err = _run(capsys, [cmd])
+    assert rc == 2
+    assert "--example" in err
+    assert out == ""
+
+
+def test_no_subcommand(capsys):
+    with pytest.raises(SystemExit) as ei:
+        main([])
+    assert ei.value.code == 2
+
+
+# ---------------------------------------------------------------- summary
+
+
+def test_summary_text(capsys, tsv):
+    rc, out, _ = _run(capsys, ["summary", tsv])
+    assert rc == 0
+    assert str(tsv) in out
+    assert "7 records" in out
+    assert "8 entities, 4 relations, 7 facts" in out
+    for r in _RELATIONS:
+        assert r in out
+
+
+def test_summary_json(capsys, tsv):
+    rc, out, _ = _run(capsys, ["summary", tsv, "--json"])
+    assert rc == 0
+    data = json.loads(out)
+    assert data["num_entities"] == 8
+    assert data["num_relations"] == 4
+    assert data["num_facts"] == 7
+    assert data["facts_per_relation"] == {
+        "director": 2,
+        "spouse": 1,
+        "place of birth": 2,
+        "country": 2,
+    }
+    assert data["facts_per_provenance"]["real"] == 7
+    assert data["branching"] == pytest.approx(7 / 8)
+
+
+def test_summary_example(capsys, example_kg):
+    rc, out, _ = _run(capsys, ["summary", "--example", "--json"])
+    assert rc == 0
+    data = json.loads(out)
+    assert data["num_facts"] == example_kg.num_facts
+    assert data["untyped_entities"] == 0
+
+
+# ---------------------------------------------------------------- bounds
+
+
+def test_bounds_expected_inferred(capsys):
+    rc, out, _ = _run(capsys, ["bounds", "--nodes", "1000", "--branching", "2", "--hops", "2"])
+    assert rc == 0
+    rows = dict(line.split(None, 1) for line in out.splitlines())
+    assert "expected_inferred" in rows
+    assert float(rows["expected_inferred"]) == pytest.approx(
+        kgaug.bounds.expected_inferred(1000, 2, 2), rel=1e-5
+    )
+    assert "expected_phi" in rows
+    assert "min_relation_branching" in rows
+
+
+def test_bounds_json(capsys):
+    rc, out, _ = _run(
+        capsys,
+        [
+            "bounds",
+            "--nodes",
+            "1000",
+            "--branching",
+            "2",
+            "--relation-branching",
+            "4",
+            "5",
+            "--json",
+        ],
+    )
+    assert rc == 0
+    data = json.loads(out)
+    assert data["expected_inferred"] == pytest.approx(kgaug.bounds.expected_inferred(1000, 2, 2))
+    assert data["min_nodes"] == kgaug.bounds.node_bound([4.0, 5.0], 2, 3.6).min_nodes
+    assert isinstance(data["min_nodes"], int)
+    assert data["min_nodes_reason"]
+
+
+def test_bounds_unreachable(capsys):
+    rc, out, _ = _run(capsys, ["bounds", "--nodes", "1000", "--relation-branching", "1.0", "1.5"])
+    assert rc == 0
+    lines = {ln.split(None, 1)[0]: ln.split(None, 1)[1] for ln in out.splitlines()}
+    assert lines["min_nodes"].strip() == "None"
+    assert "no graph size suffices" in lines["min_nodes_reason"]
+    rc, out, _ = _run(
+        capsys, ["bounds", "--nodes", "1000", "--relation-branching", "1.0", "--json"]
+    )
+    data = json.loads(out)
+    assert data["min_nodes"] is None
+    assert "no graph size suffices" in data["min_nodes_reason"]
+
+
+def test_bounds_bad_arguments(capsys):
+    rc, _, err = _run(capsys, ["bounds", "--nodes", "1"])
+    assert rc == 2
+    assert "kgaug bounds: error:" in err
+    with pytest.raises(SystemExit) as ei:
+        main(["bounds"])  # --nodes is required
+    assert ei.value.code == 2
+
+
+# ---------------------------------------------------------------- version
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as ei:
+        main(["--version"])
+    assert ei.value.code == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"kgaug {kgaug.__version__}"
