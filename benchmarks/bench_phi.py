@@ -78,7 +78,7 @@ def run_case(num_facts: int, hops: int, count: str, correlated: bool) -> dict[st
     }
 
 
-def networkx_case(num_facts: int) -> dict[str, object]:
+def networkx_case(num_facts: int, correlated: bool) -> dict[str, object]:
     """kgaug against two networkx enumerations of 2-hop distinct facts (child process)."""
     from collections import Counter
 
@@ -86,7 +86,7 @@ def networkx_case(num_facts: int) -> dict[str, object]:
 
     import kgaug
 
-    kg = kgaug.datasets.powerlaw_kg(num_facts, 50, seed=0)
+    kg = kgaug.datasets.powerlaw_kg(num_facts, 50, correlated=correlated, seed=0)
     G = kg.to_networkx()
 
     def per_relation(facts: set[tuple[str, str, str, str]]) -> dict[str, int]:
@@ -97,8 +97,9 @@ def networkx_case(num_facts: int) -> dict[str, object]:
                 c[r2] += 1
         return {r: c.get(r, 0) for r in kg.relations}
 
-    # kgaug (best of 3, each on a fresh copy so index building is included)
-    best = float("inf")
+    # kgaug, best of 3: "cold" on a fresh copy (the first call builds the graph's sparse
+    # index), "warm" a second call on the same graph (index cached, e.g. another phi_G)
+    cold = warm = float("inf")
     for _ in range(3):
         fresh = kgaug.KnowledgeGraph.from_arrays(
             kg.head_ids,
@@ -109,7 +110,10 @@ def networkx_case(num_facts: int) -> dict[str, object]:
         )
         t0 = time.perf_counter()
         rep = kgaug.compute_phi(fresh, hops=2, progress=False)
-        best = min(best, time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        kgaug.compute_phi(fresh, hops=2, progress=False)
+        t2 = time.perf_counter()
+        cold, warm = min(cold, t1 - t0), min(warm, t2 - t1)
     ours = {r.relation: r.inferred for r in rep.rows}
 
     t0 = time.perf_counter()
@@ -135,7 +139,8 @@ def networkx_case(num_facts: int) -> dict[str, object]:
     asp_s = time.perf_counter() - t0
     return {
         "facts": kg.num_facts,
-        "kgaug_s": best,
+        "kgaug_s": cold,
+        "kgaug_warm_s": warm,
         "loop_s": loop_s,
         "asp_s": asp_s,
         "loop_same": loop_rel == ours,
@@ -163,7 +168,7 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "nx":
-            res = networkx_case(int(rest[0]))
+            res = networkx_case(int(rest[0]), rest[1] == "1")
         else:
             res = run_case(int(rest[0]), int(rest[1]), rest[2], rest[3] == "1")
         print(json.dumps(res))
@@ -198,18 +203,24 @@ def main() -> None:
     if args.skip_networkx:
         return
     m = 20_000 if args.quick else 100_000
-    r = _child(["nx", str(m)])
-    print()
-    print(f"2-hop distinct facts per relation, {m:,}-triple KG, same run:")
-    k = float(r["kgaug_s"])  # type: ignore[arg-type]
-    rows = [
-        ("kgaug.compute_phi", k, True),
-        ("networkx adjacency loop", float(r["loop_s"]), r["loop_same"]),  # type: ignore[arg-type]
-        ("networkx all_simple_edge_paths", float(r["asp_s"]), r["asp_same"]),  # type: ignore[arg-type]
-    ]
-    print(f"{'method':<32} {'seconds':>9} {'kgaug speed-up':>15} {'same numbers':>13}")
-    for name, s, same in rows:
-        print(f"{name:<32} {s:>9.3f} {s / k:>14.0f}x {'yes' if same else 'NO':>13}")
+    for corr in (False, True):
+        r = _child(["nx", str(m), "1" if corr else "0"])
+        kind = "correlated hubs" if corr else "independent hubs"
+        print()
+        print(
+            f"2-hop distinct facts per relation, {m:,}-triple KG ({kind}, "
+            f"{r['inferred']:,} facts), same run:"
+        )
+        k = float(r["kgaug_s"])  # type: ignore[arg-type]
+        rows = [
+            ("kgaug.compute_phi (first call)", k, True),
+            ("kgaug.compute_phi (second call)", float(r["kgaug_warm_s"]), True),  # type: ignore[arg-type]
+            ("networkx adjacency loop", float(r["loop_s"]), r["loop_same"]),  # type: ignore[arg-type]
+            ("networkx all_simple_edge_paths", float(r["asp_s"]), r["asp_same"]),  # type: ignore[arg-type]
+        ]
+        print(f"{'method':<34} {'seconds':>9} {'vs first call':>14} {'same numbers':>13}")
+        for name, s, same in rows:
+            print(f"{name:<34} {s:>9.3f} {s / k:>13.1f}x {'yes' if same else 'NO':>13}")
 
 
 if __name__ == "__main__":
