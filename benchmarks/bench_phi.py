@@ -2,7 +2,7 @@
 
 Run::
 
-    python benchmarks/bench_phi.py            # the full table (about 2-6 minutes)
+    python benchmarks/bench_phi.py            # the full table (about 3 minutes on 2 cores)
     python benchmarks/bench_phi.py --quick    # small sizes only (seconds)
 
 Every case runs in a fresh subprocess so its peak memory (``ru_maxrss``) is its own. The

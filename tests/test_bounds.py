@@ -131,16 +131,16 @@ def test_min_nodes_close_to_one_is_large_but_found():
         (lambda: bounds.expected_inferred(10, 0.0, 2), "branching must be > 0"),
         (lambda: bounds.expected_inferred(10, -1.0, 2), "branching must be > 0"),
         (lambda: bounds.expected_inferred(10, 20.0, 2), "edge probability"),
-        (lambda: bounds.expected_inferred(10, 1.0, 0), "hops must be an integer >= 1"),
+        (lambda: bounds.expected_inferred(10, 1.0, 0), "hops must be an integer in 1..10000"),
         (lambda: bounds.expected_inferred(10, 1.0, 1.5), "hops must be an integer"),
         (lambda: bounds.expected_inferred(10, math.nan, 2), "branching must be finite"),
         (lambda: bounds.expected_inferred("ten", 1.0, 2), "num_nodes must be a number"),
-        (lambda: bounds.min_relation_branching(100, 1, 3.6), "integer >= 2 for Lemma 2"),
+        (lambda: bounds.min_relation_branching(100, 1, 3.6), "integer in 2..10000 for Lemma 2"),
         (lambda: bounds.min_relation_branching(100, 2, 0), "phi_g must be > 0"),
         (lambda: bounds.min_relation_branching([100, 2], 2, 3.6), r"at index 1"),
         (lambda: bounds.min_nodes([], 2, 3.6), "branchings is empty"),
         (lambda: bounds.min_nodes([1.0, 0.0], 2, 3.6), "branchings must be > 0"),
-        (lambda: bounds.min_nodes([1.0], 1, 3.6), "integer >= 2"),
+        (lambda: bounds.min_nodes([1.0], 1, 3.6), "integer in 2.."),
     ],
 )
 def test_bad_inputs_name_the_argument(call, match):
@@ -148,8 +148,8 @@ def test_bad_inputs_name_the_argument(call, match):
         call()
 
 
-def test_lemma1_underestimates_random_graphs_but_matches_magnitude():
-    """Paper Fig. 3: the formula is below measured phi_3 but of the same magnitude."""
+def test_lemma1_matches_exact_counts_on_a_uniform_random_graph():
+    """Lemma 1's phi_3 (paper Fig. 3) against exact path counts on G(|V|, |V| b)."""
     import kgaug
 
     V, b = 400, 2.0
@@ -169,4 +169,24 @@ def test_lemma1_underestimates_random_graphs_but_matches_magnitude():
     )
     measured = kgaug.compute_phi(kg, hops=3, count="paths").phi
     predicted = bounds.expected_phi(V, b, 3)
-    assert 0.5 * measured < predicted < 1.5 * measured
+    assert 0.8 * measured < predicted < 1.25 * measured
+
+
+@pytest.mark.parametrize(("v", "n"), [(1e15, 65), (1e18, 100), (1e6, 500)])
+def test_many_hops_stay_exact(v, n):
+    exact = math.fsum(math.log1p(-i / (v - 1)) for i in range(n))
+    assert bounds.node_ratio(v, n) == pytest.approx(math.exp(exact), rel=1e-12)
+    assert bounds.node_ratio(v, n) < 1
+
+
+def test_expected_inferred_with_64_hops_matches_the_log_sum():
+    v, b, n = 1e15, 2.0, 64
+    exact = math.fsum(math.log(v - i) for i in range(n + 1)) + n * (math.log(b) - math.log(v - 1))
+    assert bounds.expected_inferred(v, b, n) == pytest.approx(math.exp(exact), rel=1e-10)
+
+
+def test_node_bound_scalar_arguments_are_named():
+    with pytest.raises(ValueError, match="hops must be a single number"):
+        bounds.node_bound([4.0], np.array([2, 3]), 3.6)
+    with pytest.raises(ValueError, match="phi_g must be a single number"):
+        bounds.node_bound([4.0], 2, [3.6, 8.0])

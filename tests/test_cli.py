@@ -383,9 +383,8 @@ def test_bounds_bad_arguments(capsys):
     rc, _, err = _run(capsys, ["bounds", "--nodes", "1"])
     assert rc == 2
     assert "kgaug bounds: error:" in err
-    with pytest.raises(SystemExit) as ei:
-        main(["bounds"])  # --nodes is required
-    assert ei.value.code == 2
+    rc, _, err = _run(capsys, ["bounds"])  # neither --nodes nor --relation-branching
+    assert rc == 2
 
 
 # ---------------------------------------------------------------- version
@@ -397,3 +396,25 @@ def test_version(capsys):
     assert ei.value.code == 0
     out = capsys.readouterr().out
     assert out.strip() == f"kgaug {kgaug.__version__}"
+
+
+def test_file_and_example_together_is_an_error(capsys, tsv):
+    rc, _, err = _run(capsys, ["stats", str(tsv), "--example"])
+    assert rc == 2
+    assert "not both" in err
+
+
+def test_corrupt_gzip_exits_2_without_traceback(capsys, tmp_path):
+    p = tmp_path / "kg.tsv.gz"
+    p.write_bytes(b"not gzip")
+    rc, _, err = _run(capsys, ["stats", str(p)])
+    assert rc == 2
+    assert "kg.tsv.gz" in err and "Traceback" not in err
+
+
+def test_bounds_node_bound_without_nodes(capsys):
+    rc, out, _ = _run(capsys, ["bounds", "--relation-branching", "4", "5"])
+    assert rc == 0
+    assert "min_nodes" in out and "11" in out
+    rc, _, err = _run(capsys, ["bounds"])
+    assert rc == 2 and "--nodes" in err

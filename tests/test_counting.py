@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import kgaug
-from _brute import brute_chains
+from _brute import brute_chains, brute_enumerate
 from kgaug import _counting
 
 
@@ -126,8 +126,8 @@ def test_undirected_labels_and_folding():
     assert cc[("s", "r^-1")] == 1
     assert cc.total == 2
     folded = cc.by_relation()
-    assert folded.shape == (2, 2)
-    assert folded[0, 1] == 1 and folded[1, 0] == 1
+    assert folded.tensor.shape == (2, 2)
+    assert folded[("r", "s")] == 1 and folded[("s", "r")] == 1
 
 
 def test_chain_counts_api():
@@ -165,5 +165,52 @@ def test_counts_are_int64():
     kg = kgaug.datasets.powerlaw_kg(2000, 5, seed=1)
     for hops in (2, 3):
         for count in ("facts", "paths"):
-            t = kgaug.chain_counts(kg, hops, count=count).tensor
-            assert t.dtype == np.int64
+            cc = kgaug.chain_counts(kg, hops, count=count)
+            assert cc.counts.dtype == np.int64 and cc.tensor.dtype == np.int64
+            assert (cc.counts > 0).all()
+
+
+def test_many_relations_stay_sparse():
+    """Hundreds of relations: 3-hop chains are stored sparsely (a dense L^3 would not fit)."""
+    rng = np.random.default_rng(4)
+    n, R, m = 40, 400, 160
+    edges = [
+        (int(a), int(r), int(b))
+        for a, r, b in zip(rng.integers(0, n, m), rng.integers(0, R, m), rng.integers(0, n, m))
+    ]
+    kg = _kg(n, R, edges)
+    for directed in (True, False):
+        for count in ("facts", "paths"):
+            cc = kgaug.chain_counts(kg, 3, count=count, directed=directed)
+            facts, paths = brute_enumerate(edges, n, R, 3, directed)
+            labels = cc.labels
+            if count == "paths":
+                want = {tuple(labels[i] for i in ch): c for ch, c in paths.items()}
+            else:
+                want = {}
+                for _, ch, _ in facts:
+                    key = tuple(labels[i] for i in ch)
+                    want[key] = want.get(key, 0) + 1
+            assert cc.to_dict() == want
+            if not directed:
+                with pytest.raises(MemoryError, match="sparse"):
+                    _ = cc.tensor  # 800^3 entries
+
+
+def test_more_than_65536_entities_use_the_bucket_sort_path():
+    """Node ids above 2^16 go through the scipy counting sort (not numpy's radix sort)."""
+    rng = np.random.default_rng(1)
+    n, m = 70_000, 600
+    hubs = rng.integers(0, 30, m)
+    far = rng.integers(66_000, n, m)
+    edges = [
+        (int(a), int(r), int(b))
+        for a, r, b in zip(
+            np.where(rng.random(m) < 0.5, hubs, far),
+            rng.integers(0, 2, m),
+            np.where(rng.random(m) < 0.5, far, hubs),
+        )
+    ]
+    for directed in (True, False):
+        for hops in (2, 3):
+            _check(n, 2, edges, hops, directed)

@@ -74,11 +74,18 @@ def test_read_tsv_gz(tmp_path):
 
 
 def test_read_tsv_blank_lines_skipped_and_counted(tmp_path):
-    p = _write(tmp_path / "kg.tsv", "\na\tr\tb\n\n   \n\t\nb\tr\tc\n\n")
+    p = _write(tmp_path / "kg.tsv", "\na\tr\tb\n\n   \n\r\nb\tr\tc\n\n")
     kg = read_tsv(p)
     assert kg.num_facts == 2
     assert kg.load_report.skipped == 5
     assert kg.load_report.records == 2
+
+
+@pytest.mark.parametrize(("line", "match"), [("\t\t", "empty head"), ("\t", "got 2")])
+def test_read_tsv_tab_only_lines_are_errors_not_blank(tmp_path, line, match):
+    p = _write(tmp_path / "kg.tsv", f"a\tr\tb\n{line}\n")
+    with pytest.raises(KGFormatError, match=f"line 2: .*{match}"):
+        read_tsv(p)
 
 
 def test_read_tsv_header(tmp_path):
@@ -1155,3 +1162,36 @@ def test_written_file_has_normal_permissions(tmp_path, obama):
     write_tsv(obama, p)
     assert stat.S_IMODE(p.stat().st_mode) == stat.S_IMODE(ref.stat().st_mode)
     assert stat.S_IMODE(ref.stat().st_mode) == 0o666 & ~umask
+
+
+def test_2wiki_json_lines_with_a_bom(tmp_path):
+    rows = [{"evidences": [["a", "r", "b"]]}, {"evidences": [["b", "s", "c"]]}]
+    p = tmp_path / "rows.jsonl"
+    p.write_text("\ufeff" + "\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert sorted(read_2wiki(p).triples()) == [("a", "r", "b"), ("b", "s", "c")]
+
+
+@pytest.mark.parametrize("reader", ["tsv", "2wiki"])
+def test_corrupt_gzip_is_a_format_error_naming_the_file(tmp_path, reader):
+    p = tmp_path / ("kg.tsv.gz" if reader == "tsv" else "rows.json.gz")
+    good = gzip.compress(b"a\tr\tb\n" * 1000 if reader == "tsv" else b'[{"evidences": []}]')
+    p.write_bytes(good[: len(good) // 2])  # truncated
+    fn = read_tsv if reader == "tsv" else read_2wiki
+    with pytest.raises(KGFormatError, match=r"kg\.tsv\.gz|rows\.json\.gz"):
+        fn(p)
+    p.write_bytes(b"this is not gzip at all")
+    with pytest.raises(KGFormatError, match="compressed"):
+        fn(p)
+
+
+def test_csv_rows_with_extra_fields_are_errors(tmp_path):
+    p = _write(tmp_path / "kg.csv", "head,relation,tail\na,r,b\nb,r,c,oops\n")
+    with pytest.raises(KGFormatError, match=r"line 3: row has 4 fields, the header has 3"):
+        read_csv(p)
+
+
+def test_from_networkx_bad_provenance_names_the_edge():
+    g = nx.MultiDiGraph()
+    g.add_edge("a", "b", key="r", provenance="made up")
+    with pytest.raises(KGFormatError, match=r"edge 0 \('a', 'b'\).*provenance"):
+        KnowledgeGraph.from_networkx(g)

@@ -788,3 +788,26 @@ def test_public_exports():
     assert kgaug.KnowledgeGraph is KnowledgeGraph
     assert issubclass(KGFormatError, ValueError)
     assert issubclass(UnknownLabelError, KeyError)
+
+
+@pytest.mark.parametrize(
+    ("heads", "rels", "prov"),
+    [([0.7, 1.9], [0, 0], "real"), ([0, 1], [True, False], "real"), ([0, 1], [0, 0], [1.5, 0])],
+)
+def test_from_arrays_refuses_non_integer_ids(heads, rels, prov):
+    with pytest.raises(TypeError, match="must hold integers"):
+        KnowledgeGraph.from_arrays(
+            heads, rels, [1, 0], entities=["a", "b"], relations=["r", "s"], provenance=prov
+        )
+
+
+def test_retyping_keeps_the_load_report_and_cache_can_be_cleared(obama):
+    import kgaug
+
+    retyped = obama.with_entity_types({"Honolulu": "Location"})
+    assert retyped.load_report == obama.load_report
+    kgaug.compute_phi(retyped)
+    assert retyped._cache
+    retyped.clear_cache()
+    assert not retyped._cache
+    assert kgaug.compute_phi(retyped) == kgaug.compute_phi(obama)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import kgaug
 from _brute import brute_enumerate
-from kgaug.stats import involvement
+from kgaug.paths import ChainCounts
 
 
 @st.composite
@@ -77,17 +77,39 @@ def test_per_relation_counts_match_brute_force(g, hops, directed, count):
             assert row.phi is None and row.generalizable is None
 
 
+def _cc(chains, counts, hops, R, directed=True):
+    labels = tuple(f"r{i}" for i in range(R))
+    if not directed:
+        labels += tuple(f"r{i}^-1" for i in range(R))
+    return ChainCounts(
+        np.array(chains, dtype=np.int64).reshape(-1, hops),
+        np.array(counts, dtype=np.int64),
+        labels,
+        hops,
+        "facts",
+        directed,
+        R,
+    )
+
+
 def test_involvement_counts_a_repeated_relation_once():
-    t = np.zeros((2, 2), dtype=np.int64)
-    t[0, 0] = 5  # (r, r)
-    t[0, 1] = 2  # (r, s)
-    t[1, 0] = 3  # (s, r)
-    np.testing.assert_array_equal(involvement(t), [10, 5])
-    t3 = np.zeros((2, 2, 2), dtype=np.int64)
-    t3[0, 0, 0] = 1
-    t3[0, 1, 0] = 4
-    t3[1, 1, 1] = 2
-    np.testing.assert_array_equal(involvement(t3), [5, 6])
+    cc = _cc([(0, 0), (0, 1), (1, 0)], [5, 2, 3], 2, 2)
+    np.testing.assert_array_equal(cc.involves(), [10, 5])
+    np.testing.assert_array_equal(cc.first_hop(), [7, 3])
+    np.testing.assert_array_equal(cc.pure(), [5, 0])
+    cc3 = _cc([(0, 0, 0), (0, 1, 0), (1, 1, 1)], [1, 4, 2], 3, 2)
+    np.testing.assert_array_equal(cc3.involves(), [5, 6])
+    np.testing.assert_array_equal(cc3.pure(), [1, 2])
+
+
+def test_inverse_labels_fold_onto_their_relation():
+    # (r0, r0^-1) involves r0 once and is "pure" r0 in undirected mode
+    cc = _cc([(0, 2), (1, 3), (0, 3)], [4, 1, 2], 2, 2, directed=False)
+    np.testing.assert_array_equal(cc.involves(), [6, 3])
+    np.testing.assert_array_equal(cc.pure(), [4, 1])
+    folded = cc.by_relation()
+    assert folded.labels == ("r0", "r1")
+    assert folded[("r0", "r0")] == 4 and folded[("r0", "r1")] == 2
 
 
 def test_obama_report(obama):
@@ -255,3 +277,52 @@ def test_random_graph_involves_tracks_two_b_minus_b_r():
     b = rep.branching
     for row in rep.rows:
         assert row.phi == pytest.approx(2 * b - row.branching, rel=0.05)
+
+
+@given(st.integers(1, 10**7), st.integers(0, 10**8), st.floats(0.5, 20))
+def test_needed_is_zero_exactly_when_generalizable(a, inf, g):
+    from kgaug.stats import _needed
+
+    k = _needed(inf, a, g)
+    assert k >= 0
+    assert ((inf / a) >= g) == (k == 0)
+    assert (inf + k) / a >= g
+    if k:
+        assert (inf + k - 1) / a < g
+
+
+def test_needed_large_relation_regression():
+    from kgaug.stats import _needed
+
+    a, inf, g = 6166475, 27132490, 4.4
+    assert inf / a >= g and _needed(inf, a, g) == 0
+
+
+def test_reports_compare_equal_and_round_trip(example_kg):
+    a = kgaug.compute_phi(example_kg, hops=(2, 3))
+    b = kgaug.compute_phi(example_kg, hops=(2, 3))
+    assert a == b
+    assert kgaug.PhiReport.model_validate(a.to_dict()) == a
+    assert a != kgaug.compute_phi(example_kg, hops=2)
+    assert a.relations is a.relations  # built once
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"hops": "23"}, TypeError, "sequence of ints"),
+        ({"phi_g": True}, TypeError, "phi_g must be a number"),
+        ({"phi_g": "x"}, TypeError, "phi_g must be a number"),
+        ({"directed": "no"}, TypeError, "directed must be True or False"),
+    ],
+)
+def test_argument_types_are_checked(obama, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        kgaug.compute_phi(obama, **kwargs)
+
+
+def test_undirected_label_collision_is_refused():
+    kg = kgaug.KnowledgeGraph.from_triples([("a", "r", "b"), ("b", "r^-1", "c")])
+    assert kgaug.compute_phi(kg).inferred == 1
+    with pytest.raises(ValueError, match="collides with the inverse"):
+        kgaug.compute_phi(kg, directed=False)

@@ -14,19 +14,22 @@ from __future__ import annotations
 from kgaug import bounds, datasets, io, paths
 from kgaug.errors import KGFormatError, UnknownLabelError
 from kgaug.kg import KGSummary, KnowledgeGraph
-from kgaug.paths import ChainCounts, chain_counts
-from kgaug.records import Entity, LoadReport, Provenance, Triple
+from kgaug.paths import ChainCounts, PathSample, chain_counts, sample_paths
+from kgaug.records import Chain, Entity, FiveTuple, LoadReport, Provenance, Triple
 from kgaug.stats import PhiReport, RelationPhi, compute_phi
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Chain",
     "ChainCounts",
     "Entity",
+    "FiveTuple",
     "KGFormatError",
     "KGSummary",
     "KnowledgeGraph",
     "LoadReport",
+    "PathSample",
     "PhiReport",
     "Provenance",
     "RelationPhi",
@@ -39,4 +42,5 @@ __all__ = [
     "datasets",
     "io",
     "paths",
+    "sample_paths",
 ]

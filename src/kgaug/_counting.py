@@ -1,9 +1,12 @@
 """Exact counting kernels for simple (cycle-free) 2- and 3-hop paths and facts.
 
-Each kernel returns a *chain tensor* ``N`` of shape ``(L,) * hops`` (``L`` labels, see
-:class:`~kgaug._index.PathIndex`): ``N[r1, ..., rn]`` is the number of simple paths (or of
-distinct inferred facts ``(h, r1, ..., rn, t)``) with that relation chain. Everything a
-report needs (totals, per relation "involves r", first hop, pure chains) is a sum over it.
+Each kernel returns the *chain counts* of a graph as a sparse vector over chains
+(:class:`SparseCounts`): chain ``(r1, ..., rn)`` of ``L`` labels (see
+:class:`~kgaug._index.PathIndex`) has key ``((r1 * L + r2) * L + ...) + rn`` and its count
+is the number of simple paths (or of distinct inferred facts ``(h, r1, ..., rn, t)``) with
+that relation chain. Only non-zero chains are stored, so graphs with thousands of
+relations are fine. Everything a report needs (totals, per relation "involves r", first
+hop, pure chains) is a sum over it.
 
 Notation: ``A_r`` is the 0/1 adjacency of label ``r`` without self-loops; ``din[v, r]`` and
 ``dout[v, r]`` are in- and out-degrees per label. A *walk* may repeat nodes; a *path* may
@@ -35,18 +38,85 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from kgaug._index import PathIndex, expand_products
+from kgaug._progress import progress_bar
 
 IntArray = npt.NDArray[np.int64]
 
-__all__ = ["chain_tensor"]
+__all__ = ["SparseCounts", "chain_counts_sparse"]
 
 #: Sparse products are split into row blocks of at most this many scalar multiplications
 #: (plus one row), which bounds the memory of their output.
 FLOP_BUDGET = 1 << 23
 
 
-def chain_tensor(idx: PathIndex, hops: int, count: str, progress: object = None) -> IntArray:
-    """Chain tensor of simple ``hops``-hop paths (``count="paths"``) or facts."""
+class SparseCounts:
+    """Integer counts over chain keys: sorted unique ``keys`` and non-zero ``counts``."""
+
+    __slots__ = ("counts", "keys")
+
+    def __init__(self, keys: IntArray, counts: IntArray) -> None:
+        self.keys = keys
+        self.counts = counts
+
+    @classmethod
+    def empty(cls) -> SparseCounts:
+        """No chains."""
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy())
+
+    @classmethod
+    def from_keys(cls, keys: IntArray, weights: IntArray | None = None) -> SparseCounts:
+        """Sum ``weights`` (default 1) per key."""
+        return sum_counts([(keys, weights, 1)])
+
+    @classmethod
+    def from_sparse(cls, mat: sp.sparray, row_stride: int) -> SparseCounts:
+        """Entries of a sparse matrix with key ``row * row_stride + col``."""
+        coo = sp.coo_array(mat)
+        keys = coo.row.astype(np.int64) * row_stride + coo.col.astype(np.int64)
+        return sum_counts([(keys, coo.data.astype(np.int64), 1)])
+
+    def total(self) -> int:
+        """Sum of all counts."""
+        return int(self.counts.sum())
+
+    def __sub__(self, other: SparseCounts) -> SparseCounts:
+        return sum_counts([(self.keys, self.counts, 1), (other.keys, other.counts, -1)])
+
+    def __add__(self, other: SparseCounts) -> SparseCounts:
+        return sum_counts([(self.keys, self.counts, 1), (other.keys, other.counts, 1)])
+
+
+def sum_counts(parts: list[tuple[IntArray, IntArray | None, int]]) -> SparseCounts:
+    """``sum(sign * weights)`` per key over several ``(keys, weights, sign)`` parts.
+
+    Integer-exact (numpy's weighted ``bincount`` would go through float64); zero sums are
+    dropped.
+    """
+    keys = [np.asarray(k, dtype=np.int64) for k, _, _ in parts]
+    if not keys or sum(len(k) for k in keys) == 0:
+        return SparseCounts.empty()
+    vals = [
+        (np.ones(len(k), dtype=np.int64) if w is None else np.asarray(w, dtype=np.int64)) * s
+        for k, (_, w, s) in zip(keys, parts)
+    ]
+    allk = np.concatenate(keys)
+    allv = np.concatenate(vals)
+    order = np.argsort(allk, kind="stable")
+    sk = allk[order]
+    first = np.empty(len(sk), dtype=bool)
+    first[0] = True
+    np.not_equal(sk[1:], sk[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    sums = np.add.reduceat(allv[order], starts)
+    nz = sums != 0
+    return SparseCounts(sk[starts][nz], sums[nz].astype(np.int64))
+
+
+def chain_counts_sparse(
+    idx: PathIndex, hops: int, count: str, progress: object = None
+) -> SparseCounts:
+    """Chain counts of simple ``hops``-hop paths (``count="paths"``) or facts."""
     if hops == 2:
         return _facts2(idx) if count == "facts" else _paths2(idx)
     if hops == 3:
@@ -55,15 +125,6 @@ def chain_tensor(idx: PathIndex, hops: int, count: str, progress: object = None)
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _bincount(keys: IntArray, size: int, weights: IntArray | None = None) -> IntArray:
-    """Integer-exact bincount (numpy's weighted bincount goes through float64)."""
-    if weights is None:
-        return np.bincount(keys, minlength=size).astype(np.int64)
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, keys, weights)
-    return out
 
 
 def _row_chunks(row_cost: IntArray, budget: int | None = None) -> Iterator[tuple[int, int]]:
@@ -87,35 +148,43 @@ def _ones(n: int) -> IntArray:
     return np.ones(n, dtype=np.int64)
 
 
-def _dense(mat: sp.sparray, shape: tuple[int, ...]) -> IntArray:
-    return np.asarray(mat.toarray(), dtype=np.int64).reshape(shape)
+def _closed2_by_node(idx: PathIndex) -> tuple[IntArray, IntArray, IntArray]:
+    """Every closed 2-walk ``v -r-> m -s-> v`` as aligned arrays ``(v, r, s)``."""
+    e1, e2 = idx.closed2
+    return idx.h[e1], idx.lab[e1], idx.lab[e2]
+
+
+def _cycle_table(idx: PathIndex) -> SparseCounts:
+    """Closed 2-walks counted per key ``(v * L + r) * L + s`` (start node, first, second label)."""
+    L = idx.num_labels
+    v, r, s = _closed2_by_node(idx)
+    return SparseCounts.from_keys((v * L + r) * L + s)
 
 
 # ---------------------------------------------------------------------------- 2 hops
 
 
-def _walks2(idx: PathIndex) -> IntArray:
-    L = idx.num_labels
+def _walks2(idx: PathIndex) -> SparseCounts:
     dout = idx.out_groups[0]
     din = idx.in_groups[0]
-    return _dense(din.T @ dout, (L, L))
+    return SparseCounts.from_sparse(din.T @ dout, idx.num_labels)
 
 
-def _closed2(idx: PathIndex) -> IntArray:
+def _closed2(idx: PathIndex) -> SparseCounts:
     L = idx.num_labels
-    e1, e2 = idx.closed2
-    return _bincount(idx.lab[e1] * L + idx.lab[e2], L * L).reshape(L, L)
+    _, r, s = _closed2_by_node(idx)
+    return SparseCounts.from_keys(r * L + s)
 
 
-def _paths2(idx: PathIndex) -> IntArray:
+def _paths2(idx: PathIndex) -> SparseCounts:
     return _walks2(idx) - _closed2(idx)
 
 
-def _facts2(idx: PathIndex) -> IntArray:
+def _facts2(idx: PathIndex) -> SparseCounts:
     L = idx.num_labels
     dout, pos_out, out_node = idx.out_groups
     din, pos_in, in_node = idx.in_groups
-    dup = np.zeros(L * L, dtype=np.int64)
+    dups: list[tuple[IntArray, IntArray | None, int]] = []
     rows_sel = np.flatnonzero(dout.data[pos_out] >= 2)
     cols_sel = np.flatnonzero(din.data[pos_in] >= 2)
     if len(rows_sel) and len(cols_sel):
@@ -129,46 +198,38 @@ def _facts2(idx: PathIndex) -> IntArray:
             cols = C.col[keep]
             k = C.data[keep].astype(np.int64)
             off_diag = out_node[rows] != in_node[cols]
-            key = dout.indices[rows] * L + din.indices[cols]
-            dup += _bincount(key[off_diag], L * L, k[off_diag] - 1)
-    return _paths2(idx) - dup.reshape(L, L)
+            key = dout.indices[rows].astype(np.int64) * L + din.indices[cols]
+            dups.append((key[off_diag], k[off_diag] - 1, -1))
+    paths = _paths2(idx)
+    return sum_counts([(paths.keys, paths.counts, 1), *dups])
 
 
 # ---------------------------------------------------------------------------- 3 hops
 
 
-def _cycles2_by_node(idx: PathIndex) -> sp.csr_array:
-    """``n x L^2`` counts of closed 2-walks ``v -r-> m -s-> v`` per start node and (r, s)."""
-    L = idx.num_labels
-    e1, e2 = idx.closed2
-    return sp.csr_array(
-        (_ones(len(e1)), (idx.h[e1], idx.lab[e1] * L + idx.lab[e2])), shape=(idx.n, L * L)
-    )
-
-
-def _walks3(idx: PathIndex) -> IntArray:
+def _walks3(idx: PathIndex) -> SparseCounts:
     """``W[r1, r2, r3] = sum over edges (u -r2-> v) of din[u, r1] * dout[v, r3]``."""
     L = idx.num_labels
     dout = idx.out_groups[0]
     din = idx.in_groups[0]
     if idx.m == 0:
-        return np.zeros((L, L, L), dtype=np.int64)
+        return SparseCounts.empty()
     din_e = din[idx.h]  # m x L: in-degrees of each edge's head
     dout_e = dout[idx.t]  # m x L: out-degrees of each edge's tail
     # shift the columns of edge e by lab[e] * L so one product separates the middle label
     shift = np.repeat(idx.lab * L, np.diff(din_e.indptr))
     din_r = sp.csr_array((din_e.data, din_e.indices + shift, din_e.indptr), shape=(idx.m, L * L))
-    w = _dense(din_r.T @ dout_e, (L, L, L))  # [r2, r1, r3]
-    return np.ascontiguousarray(w.transpose(1, 0, 2))
+    w = sp.coo_array(din_r.T @ dout_e)  # rows r2 * L + r1, cols r3
+    r2, r1 = np.divmod(w.row.astype(np.int64), L)
+    return SparseCounts.from_keys((r1 * L + r2) * L + w.col, w.data.astype(np.int64))
 
 
-def _triangles(idx: PathIndex) -> IntArray:
+def _triangles(idx: PathIndex) -> SparseCounts:
     """Closed 3-walks ``h -r1-> m1 -r2-> m2 -r3-> h`` counted per chain ``(r1, r2, r3)``."""
     L = idx.num_labels
-    out = np.zeros(L**3, dtype=np.int64)
     P = idx.pairs
     if P.count == 0:
-        return out.reshape(L, L, L)
+        return SparseCounts.empty()
     U = P.matrix.astype(np.int64)
     U.data[:] = 1
     Ut = P.matrix_t.astype(np.int64)
@@ -176,6 +237,7 @@ def _triangles(idx: PathIndex) -> IntArray:
     outdeg = np.diff(U.indptr)
     indeg = np.diff(Ut.indptr)
     cnt = np.diff(P.ptr)
+    parts: list[tuple[IntArray, IntArray | None, int]] = []
     row_cost = U @ outdeg
     for a, b in _row_chunks(row_cost):
         cand = (U[a:b] @ U).multiply(Ut[a:b]).tocoo()  # (h, m2): 2-walk h->m1->m2, edge m2->h
@@ -183,6 +245,7 @@ def _triangles(idx: PathIndex) -> IntArray:
             continue
         hs = cand.row.astype(np.int64) + a
         m2 = cand.col.astype(np.int64)
+        # enumerate the middles m1 from the smaller of out(h) and in(m2)
         small_out = outdeg[hs] <= indeg[m2]
         tri_h, tri_m1, tri_m2 = [], [], []
         for use_out in (True, False):
@@ -190,8 +253,7 @@ def _triangles(idx: PathIndex) -> IntArray:
             ch, cm2 = hs[sel], m2[sel]
             mat = U if use_out else Ut
             anchor = ch if use_out else cm2
-            deg = np.diff(mat.indptr)[anchor]
-            rep, (j,) = expand_products(deg)
+            rep, (j,) = expand_products(np.diff(mat.indptr)[anchor])
             m1 = mat.indices[mat.indptr[anchor][rep] + j].astype(np.int64)
             ch, cm2 = ch[rep], cm2[rep]
             ok = (P.lookup(m1, cm2) >= 0) if use_out else (P.lookup(ch, m1) >= 0)
@@ -204,73 +266,73 @@ def _triangles(idx: PathIndex) -> IntArray:
         l1 = idx.lab[P.edges[P.ptr[p1][row] + i]]
         l2 = idx.lab[P.edges[P.ptr[p2][row] + j]]
         l3 = idx.lab[P.edges[P.ptr[p3][row] + k]]
-        out += _bincount((l1 * L + l2) * L + l3, L**3)
-    return out.reshape(L, L, L)
+        uk, uc = np.unique((l1 * L + l2) * L + l3, return_counts=True)
+        parts.append((uk, uc.astype(np.int64), 1))
+    return sum_counts(parts)
 
 
-def _both_coincide(idx: PathIndex) -> IntArray:
+def _both_coincide(idx: PathIndex) -> SparseCounts:
     """Walks ``h -r1-> t -r2-> h -r3-> t`` (h = m2 and m1 = t) per chain."""
     L = idx.num_labels
     P = idx.pairs
     e1, e2 = idx.closed2
     if len(e1) == 0:
-        return np.zeros((L, L, L), dtype=np.int64)
+        return SparseCounts.empty()
     p = P.pair_of_edge[e1]
-    cnt = np.diff(P.ptr)
-    row, (k,) = expand_products(cnt[p])
+    row, (k,) = expand_products(np.diff(P.ptr)[p])
     l3 = idx.lab[P.edges[P.ptr[p][row] + k]]
-    key = (idx.lab[e1][row] * L + idx.lab[e2][row]) * L + l3
-    return _bincount(key, L**3).reshape(L, L, L)
+    return SparseCounts.from_keys((idx.lab[e1][row] * L + idx.lab[e2][row]) * L + l3)
 
 
-def _paths3(idx: PathIndex) -> IntArray:
+def _paths3(idx: PathIndex) -> SparseCounts:
     L = idx.num_labels
     dout = idx.out_groups[0]
     din = idx.in_groups[0]
-    cyc = _cycles2_by_node(idx)
-    wa = _dense(cyc.T @ dout, (L, L, L))  # h = m2: cyc[h, (r1, r2)] * dout[h, r3]
-    wb = _dense(din.T @ cyc, (L, L, L))  # m1 = t: din[t, r1] * cyc[t, (r2, r3)]
-    return _walks3(idx) - wa - wb - _triangles(idx) + _both_coincide(idx)
+    cyc = _cycle_table(idx)
+    node, rs = np.divmod(cyc.keys, L * L)
+    cyc_mat = sp.csr_array((cyc.counts, (node, rs)), shape=(idx.n, L * L))
+    wa = SparseCounts.from_sparse(cyc_mat.T @ dout, L)  # h = m2: cyc[h, (r1, r2)] dout[h, r3]
+    wb = SparseCounts.from_sparse(din.T @ cyc_mat, L * L)  # m1 = t: din[t, r1] cyc[t, (r2, r3)]
+    w = _walks3(idx)
+    wc = _triangles(idx)
+    wab = _both_coincide(idx)
+    return sum_counts(
+        [
+            (w.keys, w.counts, 1),
+            (wa.keys, wa.counts, -1),
+            (wb.keys, wb.counts, -1),
+            (wc.keys, wc.counts, -1),
+            (wab.keys, wab.counts, 1),
+        ]
+    )
 
 
-def _facts3(idx: PathIndex, progress: object = None) -> IntArray:
+def _facts3(idx: PathIndex, progress: object = None) -> SparseCounts:
     L = idx.num_labels
-    out = np.zeros(L**3, dtype=np.int64)
     if idx.m == 0:
-        return out.reshape(L, L, L)
+        return SparseCounts.empty()
     dout, _, out_node = idx.out_groups
     din, _, in_node = idx.in_groups
     P = idx.pairs
     A = idx.stacked_out()  # (h, r1) -> m1
     B = idx.stacked_in()  # m2 -> (t, r3)
     b_rows = np.diff(B.indptr)
-    cnt = np.diff(P.ptr)
+    cyc = _cycle_table(idx)
+    # (pair, label) of every edge, sorted: membership tests by binary search
+    pair_label = np.sort(P.pair_of_edge * L + idx.lab)
 
-    # closed 2-walk counts keyed by (node, r, s), for the corrections
-    e1, e2 = idx.closed2
-    ckeys, ccounts = np.unique((idx.h[e1] * L + idx.lab[e1]) * L + idx.lab[e2], return_counts=True)
-
-    def cyc_count(node: IntArray, r: IntArray, s: IntArray) -> IntArray:
-        if len(ckeys) == 0:
-            return np.zeros(len(node), dtype=np.int64)
-        key = (node * L + r) * L + s
-        i = np.minimum(np.searchsorted(ckeys, key), len(ckeys) - 1)
-        return np.where(ckeys[i] == key, ccounts[i], 0).astype(np.int64)
+    def lookup(table: IntArray, values: IntArray | None, key: IntArray) -> IntArray:
+        if len(table) == 0:
+            return np.zeros(len(key), dtype=np.int64)
+        i = np.minimum(np.searchsorted(table, key), len(table) - 1)
+        hit = table[i] == key
+        return np.where(hit, values[i] if values is not None else 1, 0).astype(np.int64)
 
     def has_label(pair: IntArray, label: IntArray) -> IntArray:
-        """1 where pair (>= 0) carries an edge with ``label``."""
-        res = np.zeros(len(pair), dtype=np.int64)
-        ok = pair >= 0
-        if not ok.any():
-            return res
-        pp, ll = pair[ok], label[ok]
-        row, (k,) = expand_products(cnt[pp])
-        hit = idx.lab[P.edges[P.ptr[pp][row] + k]] == ll[row]
-        res[np.flatnonzero(ok)] = np.bincount(row[hit], minlength=len(pp))
-        return res
+        """1 where ``pair`` (>= 0) carries an edge with ``label``."""
+        return np.where(pair >= 0, lookup(pair_label, None, pair * L + label), 0)
 
-    from kgaug._progress import progress_bar
-
+    parts: list[tuple[IntArray, IntArray | None, int]] = []
     with progress_bar(total=L, desc="3-hop facts", unit="label", enabled=progress) as bar:
         for r2 in range(L):
             bar.update(1)
@@ -296,20 +358,20 @@ def _facts3(idx: PathIndex, progress: object = None) -> IntArray:
                 # only adjacent (h, t) can lose walks to the corrections
                 pht = P.lookup(h, t)
                 adj = np.flatnonzero(pht >= 0)
+                keep = np.ones(len(h), dtype=bool)
                 if len(adj):
                     ha, ta, r1a, r3a, pa = h[adj], t[adj], r1[adj], r3[adj], pht[adj]
-                    r2a = np.full(len(adj), r2, dtype=np.int64)
                     a1 = has_label(pa, r1a)  # h -r1-> t
                     a3 = has_label(pa, r3a)  # h -r3-> t
-                    a2 = has_label(P.lookup(ta, ha), r2a)  # t -r2-> h
+                    a2 = has_label(P.lookup(ta, ha), np.full(len(adj), r2))  # t -r2-> h
                     simple = (
                         w[adj]
-                        - cyc_count(ha, r1a, r2a) * a3
-                        - a1 * cyc_count(ta, r2a, r3a)
+                        - lookup(cyc.keys, cyc.counts, (ha * L + r1a) * L + r2) * a3
+                        - a1 * lookup(cyc.keys, cyc.counts, (ta * L + r2) * L + r3a)
                         + a1 * a2 * a3
                     )
-                    keep = np.ones(len(h), dtype=bool)
                     keep[adj[simple <= 0]] = False
-                    r1, r3 = r1[keep], r3[keep]
-                out += _bincount((r1 * L + r2) * L + r3, L**3)
-    return out.reshape(L, L, L)
+                uk, uc = np.unique(r1[keep] * L + r3[keep], return_counts=True)
+                r1k, r3k = np.divmod(uk, L)
+                parts.append(((r1k * L + r2) * L + r3k, uc.astype(np.int64), 1))
+    return sum_counts(parts)

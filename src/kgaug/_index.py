@@ -87,21 +87,15 @@ class PathIndex:
     ----------
     n : int
         Number of entities.
-    num_base : int
-        Number of relations ``R``.
     num_labels : int
         ``R`` (directed) or ``2R`` (undirected: label ``r + R`` is the inverse of ``r``).
     h, lab, t : ndarray
         Edge heads, labels and tails, sorted by ``(h, lab, t)``; no self-loops.
     """
 
-    def __init__(
-        self, n: int, num_base: int, directed: bool, h: IntArray, lab: IntArray, t: IntArray
-    ) -> None:
+    def __init__(self, n: int, num_labels: int, h: IntArray, lab: IntArray, t: IntArray) -> None:
         self.n = n
-        self.num_base = num_base
-        self.directed = directed
-        self.num_labels = num_base if directed else 2 * num_base
+        self.num_labels = num_labels
         self.h = h
         self.lab = lab
         self.t = t
@@ -172,9 +166,7 @@ class PathIndex:
     def label_edges(self) -> tuple[IntArray, IntArray]:
         """``(order, ptr)``: edges grouped by label (``order[ptr[l]:ptr[l+1]]``)."""
         order = bucket_argsort(self.lab, self.num_labels)
-        ptr = np.zeros(self.num_labels + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.lab, minlength=self.num_labels), out=ptr[1:])
-        return order, ptr
+        return order, _indptr(self.lab[order], self.num_labels)
 
     def label_matrix(self, label: int) -> sp.csr_array:
         """``n x n`` 0/1 adjacency of one label."""
@@ -281,7 +273,7 @@ def path_index(kg: KnowledgeGraph, directed: bool) -> PathIndex:
         h, r, t = h[keep], r[keep], t[keep]
         n, R = kg.num_entities, kg.num_relations
         if directed:  # the graph is stored sorted by (h, r, t) already
-            return PathIndex(n, R, True, h, r, t)
+            return PathIndex(n, R, h, r, t)
         hh = np.concatenate([h, t])
         ll = np.concatenate([r, r + R])
         tt = np.concatenate([t, h])
@@ -289,7 +281,7 @@ def path_index(kg: KnowledgeGraph, directed: bool) -> PathIndex:
         # (h, r, t)-sorted facts, so sort them by (t, r, h) first (stable LSD passes)
         o_t = bucket_argsort(tt, n)
         order = o_t[lex_argsort(hh[o_t], ll[o_t], n, 2 * R)]
-        return PathIndex(n, R, False, hh[order], ll[order], tt[order])
+        return PathIndex(n, 2 * R, hh[order], ll[order], tt[order])
 
     idx: PathIndex = kg._cached(("path_index", directed), build)
     return idx

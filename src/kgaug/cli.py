@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +45,8 @@ def _guess_format(path: Path) -> str:
 def load_graph(path: str | None, fmt: str | None = None, example: bool = False) -> KnowledgeGraph:
     """Load a graph for the command line: a file (format by suffix or ``fmt``) or the example."""
     if example:
+        if path is not None:
+            raise ValueError(f"give FILE or --example, not both (got FILE {path!r})")
         from kgaug.datasets import load_example
 
         return load_example()
@@ -113,12 +116,14 @@ def _cmd_bounds(args: argparse.Namespace) -> int:
     from kgaug import bounds
 
     n, v = args.hops, args.nodes
+    if v is None and not args.relation_branching:
+        raise ValueError("give --nodes (Lemma 1 and 2) and/or --relation-branching (node bound)")
     out: dict[str, object] = {"nodes": v, "hops": n, "phi_g": args.phi_g}
-    if args.branching is not None:
+    if v is not None and args.branching is not None:
         out["expected_inferred"] = bounds.expected_inferred(v, args.branching, n)
         out["expected_phi"] = bounds.expected_phi(v, args.branching, n)
         out["phi_asymptote"] = bounds.phi_asymptote(args.branching, n)
-    if n >= 2:
+    if v is not None and n >= 2:
         out["min_relation_branching"] = bounds.min_relation_branching(v, n, args.phi_g)
     if args.relation_branching:
         nb = bounds.node_bound(args.relation_branching, n, args.phi_g)
@@ -158,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("bounds", help="Lemma 1, Lemma 2 and the node-count bound")
-    p.add_argument("--nodes", type=float, required=True, help="|V|")
+    p.add_argument("--nodes", type=float, help="|V| (for Lemma 1 and Lemma 2)")
     p.add_argument("--hops", type=int, default=2, help="n (default 2)")
     p.add_argument("--phi-g", type=float, default=3.6, help="phi_G (default 3.6)")
     p.add_argument("--branching", type=float, help="average b for Lemma 1")
@@ -176,14 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (
-        KGFormatError,
-        FileNotFoundError,
-        IsADirectoryError,
-        ValueError,
-        TypeError,
-        KeyError,
-    ) as e:
+    except BrokenPipeError:  # e.g. `kgaug stats ... | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (KGFormatError, OSError, ValueError, TypeError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"kgaug {args.command}: error: {msg}", file=sys.stderr)
         return 2

@@ -18,11 +18,11 @@ first malformed record, and fills :attr:`KnowledgeGraph.load_report`.
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import json
 import os
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -51,12 +51,25 @@ PathLike = str | os.PathLike[str]
 _CHUNK_LINES = 200_000
 
 
+def _read_chunk(fh: Any, path: PathLike) -> list[bytes]:
+    """Next chunk of raw lines; a corrupt or truncated ``.gz`` becomes a KGFormatError."""
+    try:
+        return list(itertools.islice(fh, _CHUNK_LINES))
+    except (OSError, EOFError, zlib.error) as e:
+        raise KGFormatError(f"cannot read compressed data ({e})", path=path) from None
+
+
+def _is_blank(line: str) -> bool:
+    """Empty or spaces only. A line of tabs is not blank: it has empty fields."""
+    return not line.strip(" \r\x0b\x0c")
+
+
 def _decode_lines(path: PathLike, encoding: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(first_line_number, lines)`` chunks of decoded lines (newline stripped)."""
     with open_binary(path) as fh:
         lineno = 1
         while True:
-            raw = list(itertools.islice(fh, _CHUNK_LINES))
+            raw = _read_chunk(fh, path)
             if not raw:
                 return
             try:
@@ -113,7 +126,7 @@ def read_tsv(path: PathLike, *, header: bool = False, encoding: str = "utf-8") -
         rels: list[str] = []
         tails: list[str] = []
         for i, line in enumerate(lines):
-            if not line.strip():
+            if _is_blank(line):
                 b.skipped += 1
                 continue
             if skip_header:
@@ -270,7 +283,6 @@ def read_csv(
     hti = cols[head_type] if head_type else None
     tti = cols[tail_type] if tail_type else None
     pi = cols[provenance] if provenance else None
-    need = max(i for i in (hi, ri, ti, hti, tti, pi) if i is not None) + 1
     while True:
         try:
             row = next(reader)
@@ -282,7 +294,7 @@ def read_csv(
         if not row or not any(c.strip() for c in row):
             b.skipped += 1
             continue
-        if len(row) < need:
+        if len(row) != len(header_row):
             raise KGFormatError(
                 f"row has {len(row)} fields, the header has {len(header_row)}",
                 path=path,
@@ -446,7 +458,10 @@ def _is_single_row(doc: Mapping[str, Any]) -> bool:
 def _2wiki_rows(path: PathLike, encoding: str) -> Iterator[tuple[str, Any]]:
     """Yield ``(where, evidences)`` for each row of any supported 2Wiki shape."""
     with open_binary(path) as fh:
-        data = fh.read()
+        try:
+            data = fh.read()
+        except (OSError, EOFError, zlib.error) as e:
+            raise KGFormatError(f"cannot read compressed data ({e})", path=path) from None
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
@@ -454,7 +469,8 @@ def _2wiki_rows(path: PathLike, encoding: str) -> Iterator[tuple[str, Any]]:
         raise KGFormatError(
             f"undecodable bytes (file is not {encoding})", path=path, line=bad_line
         ) from None
-    stripped = text.lstrip("\ufeff \t\r\n")
+    text = text.removeprefix("\ufeff")
+    stripped = text.lstrip(" \t\r\n")
     try:
         doc = json.loads(stripped)
         lines_mode = False
@@ -600,7 +616,10 @@ def from_networkx(
             )
         prov = Provenance.REAL
         if data.get("provenance") is not None:
-            prov = _as_provenance(data["provenance"])
+            try:
+                prov = _as_provenance(data["provenance"])
+            except ValueError as e:
+                raise KGFormatError(str(e), line=i, where=f"edge {i} ({u!r}, {v!r})") from None
         b.add(names[u], str(rel), names[v], prov, line=i)
     return b.build()
 
@@ -637,7 +656,8 @@ def write_tsv(kg: KnowledgeGraph, path: PathLike) -> None:
     """Write ``head<TAB>relation<TAB>tail`` lines atomically (``.gz`` compresses).
 
     Types and provenance are not part of the TSV convention; use :func:`write_jsonl` to
-    keep them.
+    keep them. Isolated entities and relations without facts cannot be written either,
+    so reading the file back may give a smaller ``|V|`` (and other branching factors).
 
     Raises
     ------
@@ -648,18 +668,16 @@ def write_tsv(kg: KnowledgeGraph, path: PathLike) -> None:
     for label in itertools.chain(kg.entities, kg.relations):
         if bad.search(label):
             raise ValueError(f"label {label!r} contains a tab or newline; write JSONL instead")
-    buf = io.StringIO()
-    for h, r, t in kg.triples():
-        buf.write(f"{h}\t{r}\t{t}\n")
     with atomic_write(path) as fh:
-        fh.write(buf.getvalue())
+        fh.writelines(f"{h}\t{r}\t{t}\n" for h, r, t in kg.triples())
 
 
 def write_jsonl(kg: KnowledgeGraph, path: PathLike) -> None:
     """Write one JSON object per fact atomically, with types and provenance.
 
-    The output reads back with :func:`read_jsonl` into an equal graph (isolated entities
-    and relations without facts are not representable in JSONL and are lost).
+    The output reads back with :func:`read_jsonl` into an equal graph, except that
+    isolated entities and relations without facts are not representable and are lost
+    (``|V|`` and the branching factors may change).
     """
     ents = kg.entities
     types = kg.types

@@ -35,6 +35,14 @@ def _frozen(a: npt.ArrayLike, dtype: type[np.generic]) -> npt.NDArray[Any]:
     return arr
 
 
+def _int_ids(values: object, name: str) -> IntArray:
+    """A 1-d int64 array; floats and booleans are refused rather than truncated."""
+    arr = np.asarray(values).ravel()
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
 def _as_provenance(p: Provenance | str) -> Provenance:
     try:
         return Provenance(p)
@@ -63,8 +71,20 @@ class _Builder:
         self.rels: list[int] = []
         self.tails: list[int] = []
         self.prov: list[int] = []
-        self.records = 0
         self.skipped = 0
+
+    @classmethod
+    def extending(cls, kg: KnowledgeGraph, source: str) -> _Builder:
+        """A builder that already holds ``kg``'s labels and types (for :meth:`build`)."""
+        b = cls(source=source)
+        b.entities = {e: i for i, e in enumerate(kg.entities)}
+        b.relations = {r: i for i, r in enumerate(kg.relations)}
+        b.types = {t: i for i, t in enumerate(kg.types)}
+        codes = kg.entity_type_codes
+        typed = np.flatnonzero(codes >= 0)
+        b.entity_type = dict(zip(typed.tolist(), codes[typed].tolist()))
+        b.type_line = dict.fromkeys(typed.tolist())
+        return b
 
     # -- labels ---------------------------------------------------------------------------
     def _check(self, value: object, field: str, line: int | None) -> str:
@@ -78,19 +98,18 @@ class _Builder:
             raise KGFormatError(f"empty {field}", path=self.path, line=line)
         return value
 
-    def entity(self, label: str) -> int:
-        ids = self.entities
+    @staticmethod
+    def _intern(ids: dict[str, int], label: str) -> int:
         i = ids.get(label)
         if i is None:
             i = ids[label] = len(ids)
         return i
 
+    def entity(self, label: str) -> int:
+        return self._intern(self.entities, label)
+
     def relation(self, label: str) -> int:
-        ids = self.relations
-        i = ids.get(label)
-        if i is None:
-            i = ids[label] = len(ids)
-        return i
+        return self._intern(self.relations, label)
 
     # -- records --------------------------------------------------------------------------
     def add(
@@ -108,7 +127,18 @@ class _Builder:
         self.rels.append(r)
         self.tails.append(t)
         self.prov.append(provenance.code)
-        self.records += 1
+
+    def add_triples(
+        self, triples: Iterable[Triple | Sequence[str]], provenance: Provenance
+    ) -> None:
+        """Add triples or :class:`Triple` records (which keep their own provenance)."""
+        for i, tr in enumerate(triples):
+            if isinstance(tr, Triple):
+                self.add(tr.head, tr.relation, tr.tail, tr.provenance, line=i)
+            elif isinstance(tr, Sequence) and not isinstance(tr, (str, bytes)) and len(tr) == 3:
+                self.add(tr[0], tr[1], tr[2], provenance, line=i)
+            else:
+                raise KGFormatError(f"expected a (head, relation, tail) triple, got {tr!r}", line=i)
 
     def add_columns(
         self,
@@ -126,7 +156,6 @@ class _Builder:
         rsd = rel.setdefault
         self.rels.extend([rsd(x, len(rel)) for x in relations])
         self.prov.extend([provenance.code] * len(heads))
-        self.records += len(heads)
 
     def set_type(
         self, entity: object, type_: object, line: int | None = None, *, override: bool = False
@@ -149,23 +178,35 @@ class _Builder:
         self.entity_type[e] = tid
         self.type_line.setdefault(e, line)
 
-    def build(self) -> KnowledgeGraph:
-        n = len(self.entities)
-        etypes = np.full(n, -1, dtype=np.int32)
+    def build(self, base: KnowledgeGraph | None = None) -> KnowledgeGraph:
+        """The graph of the added records, after the facts of ``base`` if given."""
+        etypes = np.full(len(self.entities), -1, dtype=np.int32)
         if self.entity_type:
             idx = np.fromiter(self.entity_type.keys(), dtype=np.int64)
             etypes[idx] = np.fromiter(self.entity_type.values(), dtype=np.int32)
+        arrays = [
+            np.asarray(x, dtype=dt)
+            for x, dt in (
+                (self.heads, np.int64),
+                (self.rels, np.int64),
+                (self.tails, np.int64),
+                (self.prov, np.uint8),
+            )
+        ]
+        if base is not None:
+            old = (base.head_ids, base.relation_ids, base.tail_ids, base.provenance_codes)
+            arrays = [np.concatenate([o, a]) for o, a in zip(old, arrays)]
+        h, r, t, prov = arrays
         return KnowledgeGraph.from_arrays(
-            np.asarray(self.heads, dtype=np.int64),
-            np.asarray(self.rels, dtype=np.int64),
-            np.asarray(self.tails, dtype=np.int64),
+            h,
+            r,
+            t,
             entities=list(self.entities),
             relations=list(self.relations),
             entity_types=etypes,
             types=list(self.types),
-            provenance=np.asarray(self.prov, dtype=np.uint8),
+            provenance=prov,
             source=self.source,
-            records=self.records,
             skipped=self.skipped,
         )
 
@@ -302,9 +343,10 @@ class KnowledgeGraph:
         -------
         KnowledgeGraph
         """
-        h = np.asarray(heads, dtype=np.int64).ravel()
-        r = np.asarray(relation_ids, dtype=np.int64).ravel()
-        t = np.asarray(tails, dtype=np.int64).ravel()
+        h, r, t = (
+            _int_ids(x, name)
+            for x, name in ((heads, "heads"), (relation_ids, "relation_ids"), (tails, "tails"))
+        )
         if not (len(h) == len(r) == len(t)):
             raise ValueError(
                 f"heads, relation_ids and tails must have the same length, got "
@@ -332,16 +374,16 @@ class KnowledgeGraph:
         if isinstance(provenance, (Provenance, str)):
             prov = np.full(len(h), _as_provenance(provenance).code, dtype=np.uint8)
         else:
-            prov = np.asarray(provenance).ravel()
-            if len(prov) != len(h):
-                raise ValueError(f"provenance has {len(prov)} entries for {len(h)} triples")
-            if len(prov) and (prov.min() < 0 or prov.max() >= len(Provenance)):
+            codes = _int_ids(provenance, "provenance")
+            if len(codes) != len(h):
+                raise ValueError(f"provenance has {len(codes)} entries for {len(h)} triples")
+            if len(codes) and (codes.min() < 0 or codes.max() >= len(Provenance)):
                 raise ValueError(f"provenance codes must lie in 0..{len(Provenance) - 1}")
-            prov = prov.astype(np.uint8)
+            prov = codes.astype(np.uint8)
         if entity_types is None:
             et = np.full(n, -1, dtype=np.int32)
         else:
-            et = np.asarray(entity_types, dtype=np.int32).ravel()
+            et = _int_ids(entity_types, "entity_types").astype(np.int32)
             if len(et) != n:
                 raise ValueError(f"entity_types has {len(et)} entries for {n} entities")
             if len(et) and (et.min() < -1 or et.max() >= len(typ)):
@@ -426,15 +468,8 @@ class KnowledgeGraph:
         KGFormatError
             A triple is not three non-empty strings; the message names its index.
         """
-        prov = _as_provenance(provenance)
         b = _Builder(source="<triples>")
-        for i, tr in enumerate(triples):
-            if isinstance(tr, Triple):
-                b.add(tr.head, tr.relation, tr.tail, tr.provenance, line=i)
-                continue
-            if isinstance(tr, (str, bytes)) or not isinstance(tr, Sequence) or len(tr) != 3:
-                raise KGFormatError(f"expected a (head, relation, tail) triple, got {tr!r}", line=i)
-            b.add(tr[0], tr[1], tr[2], prov, line=i)
+        b.add_triples(triples, _as_provenance(provenance))
         for rl in relations:
             b.relation(b._check(rl, "relation", None))
         for e in entities:
@@ -688,48 +723,11 @@ class KnowledgeGraph:
             Types for new entities (or to type untyped ones). Re-typing an entity that
             already has a different type is an error.
         """
-        prov = _as_provenance(provenance)
-        b = _Builder(source=f"{self._load_report.source} + added facts")
-        for e in self._entities:
-            b.entity(e)
-        for rl in self._relations:
-            b.relation(rl)
-        for ty in self._types:
-            b.types.setdefault(ty, len(b.types))
-        codes = self._etypes.tolist()
-        for i, c in enumerate(codes):
-            if c >= 0:
-                b.entity_type[i] = c
-                b.type_line[i] = None
-        n_before = 0
-        for i, tr in enumerate(triples):
-            n_before += 1
-            if isinstance(tr, Triple):
-                b.add(tr.head, tr.relation, tr.tail, tr.provenance, line=i)
-            elif isinstance(tr, Sequence) and not isinstance(tr, (str, bytes)) and len(tr) == 3:
-                b.add(tr[0], tr[1], tr[2], prov, line=i)
-            else:
-                raise KGFormatError(f"expected a (head, relation, tail) triple, got {tr!r}", line=i)
+        b = _Builder.extending(self, source=f"{self._load_report.source} + added facts")
+        b.add_triples(triples, _as_provenance(provenance))
         for ent, ety in (entity_types or {}).items():
             b.set_type(ent, ety)
-        n = len(b.entities)
-        et = np.full(n, -1, dtype=np.int32)
-        if b.entity_type:
-            et[np.fromiter(b.entity_type.keys(), dtype=np.int64)] = np.fromiter(
-                b.entity_type.values(), dtype=np.int32
-            )
-        return KnowledgeGraph.from_arrays(
-            np.concatenate([self._heads, np.asarray(b.heads, dtype=np.int64)]),
-            np.concatenate([self._rels, np.asarray(b.rels, dtype=np.int64)]),
-            np.concatenate([self._tails, np.asarray(b.tails, dtype=np.int64)]),
-            entities=list(b.entities),
-            relations=list(b.relations),
-            entity_types=et,
-            types=list(b.types),
-            provenance=np.concatenate([self._prov, np.asarray(b.prov, dtype=np.uint8)]),
-            source=b.source,
-            records=self.num_facts + n_before,
-        )
+        return b.build(base=self)
 
     def with_entity_types(self, entity_types: Mapping[str, str | None]) -> KnowledgeGraph:
         """Return a copy whose entities are (re)typed from ``entity_types``.
@@ -815,7 +813,9 @@ class KnowledgeGraph:
             "source": self._load_report.source,
         }
         args.update(changes)
-        return KnowledgeGraph.from_arrays(self._heads, self._rels, self._tails, **args)
+        kg = KnowledgeGraph.from_arrays(self._heads, self._rels, self._tails, **args)
+        kg._load_report = self._load_report  # same facts, same history
+        return kg
 
     # ------------------------------------------------------------------ export
     def to_networkx(self) -> nx.MultiDiGraph:
@@ -926,6 +926,10 @@ class KnowledgeGraph:
         self._cache = {}
         self._entity_index = None
         self._relation_index = None
+
+    def clear_cache(self) -> None:
+        """Drop cached index structures (they are rebuilt on the next count)."""
+        self._cache.clear()
 
     def _cached(self, key: Hashable, factory: Any) -> Any:
         """Per-graph cache for derived index structures (the graph is immutable)."""

@@ -48,7 +48,8 @@ def plot_phi(
     ax : matplotlib Axes, optional
         Where to draw (a new figure otherwise).
     log : bool
-        Logarithmic phi axis (zeros are drawn at the axis minimum).
+        Logarithmic phi axis (a phi of 0 is drawn as a stub at a tenth of the smallest
+        positive phi).
     title : str, optional
         Defaults to a description of the report.
 
@@ -65,7 +66,9 @@ def plot_phi(
     phis = np.array([r.phi for r in rows], dtype=float)
     colors = ["#2e7d32" if r.generalizable else "#c62828" for r in rows]
     y = np.arange(len(rows))[::-1]
-    shown = np.where(phis > 0, phis, np.nan if not log else 1e-3) if log else phis
+    # a log axis cannot show 0: draw zeros as a stub at a tenth of the smallest positive phi
+    floor = 0.1 * phis[phis > 0].min() if log and (phis > 0).any() else 1e-3
+    shown = np.where(phis > 0, phis, floor) if log else phis
     ax.barh(y, shown, color=colors)
     ax.set_yticks(y, names)
     ax.axvline(report.phi_g, color="black", linestyle="--", linewidth=1)

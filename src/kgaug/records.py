@@ -10,7 +10,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Entity", "LoadReport", "Provenance", "Triple"]
+__all__ = ["Chain", "Entity", "FiveTuple", "LoadReport", "Provenance", "Triple"]
 
 
 class Provenance(str, Enum):
@@ -98,3 +98,66 @@ class LoadReport(BaseModel):
             f"{self.source}: {self.records} records, {self.duplicates} duplicates merged, "
             f"{self.self_loops} self-loops, {self.skipped} skipped"
         )
+
+
+class FiveTuple(BaseModel):
+    """A 2-hop path ``obj1 -rel1-> obj2 -rel2-> obj3`` (the paper's five-tuple).
+
+    ``obj2`` is the bridge entity; the inferred fact it supports is
+    ``(obj1, rel1, rel2, obj3)``. Types are ``None`` when the entity is untyped.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    obj1: str
+    rel1: str
+    obj2: str
+    rel2: str
+    obj3: str
+    obj1_type: str | None = None
+    obj2_type: str | None = None
+    obj3_type: str | None = None
+
+    @property
+    def entities(self) -> tuple[str, str, str]:
+        """``(obj1, obj2, obj3)``."""
+        return (self.obj1, self.obj2, self.obj3)
+
+    @property
+    def relations(self) -> tuple[str, str]:
+        """``(rel1, rel2)``."""
+        return (self.rel1, self.rel2)
+
+    @property
+    def hops(self) -> int:
+        """2."""
+        return 2
+
+    def as_tuple(self) -> tuple[str, str, str, str, str]:
+        """``(obj1, rel1, obj2, rel2, obj3)``."""
+        return (self.obj1, self.rel1, self.obj2, self.rel2, self.obj3)
+
+
+class Chain(BaseModel):
+    """An n-hop path ``entities[0] -relations[0]-> entities[1] ... -> entities[n]``.
+
+    The general form of :class:`FiveTuple` for 3- and 4-hop paths.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    entities: tuple[str, ...]
+    relations: tuple[str, ...]
+    types: tuple[str | None, ...] = ()
+
+    @property
+    def hops(self) -> int:
+        """Number of relations."""
+        return len(self.relations)
+
+    def as_tuple(self) -> tuple[str, ...]:
+        """``(e0, r1, e1, r2, e2, ...)``, alternating entities and relations."""
+        out: list[str] = [self.entities[0]]
+        for r, e in zip(self.relations, self.entities[1:]):
+            out += [r, e]
+        return tuple(out)

@@ -12,46 +12,20 @@ dataset builder reports separately.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from kgaug._table import html_table, text_table
+from kgaug._validate import CountMode, check_bool, check_count, check_hops, check_positive
 from kgaug.errors import UnknownLabelError
 from kgaug.kg import KnowledgeGraph
-from kgaug.paths import ChainCounts, CountMode, _check_count, _check_hops, chain_counts
+from kgaug.paths import ChainCounts, chain_counts
 
-__all__ = ["PhiReport", "RelationPhi", "RelationTable", "compute_phi", "involvement"]
-
-
-def involvement(tensor: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Per index ``r``: the sum over chains that contain ``r`` at least once.
-
-    Inclusion-exclusion over the chain positions fixed to ``r`` (diagonals via einsum), so
-    a chain such as ``(r, r)`` counts once for ``r``.
-    """
-    n = tensor.ndim
-    letters = "abcdefgh"
-    out = np.zeros(tensor.shape[0], dtype=np.int64)
-    for k in range(1, n + 1):
-        for fixed in itertools.combinations(range(n), k):
-            subs = "".join("z" if i in fixed else letters[i] for i in range(n))
-            term = np.einsum(f"{subs}->z", tensor).astype(np.int64)
-            out += term if k % 2 == 1 else -term
-    return out
-
-
-def _first_hop(tensor: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    return np.asarray(tensor.sum(axis=tuple(range(1, tensor.ndim))), dtype=np.int64)
-
-
-def _pure(tensor: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    return np.asarray(np.einsum("z" * tensor.ndim + "->z", tensor), dtype=np.int64)
+__all__ = ["PhiReport", "RelationPhi", "RelationTable", "compute_phi"]
 
 
 class RelationPhi(BaseModel):
@@ -66,9 +40,11 @@ class RelationPhi(BaseModel):
     inferred : int
         Inferred facts (or paths) whose chain involves ``r``, summed over the report's hops.
     inferred_first_hop : int
-        Those whose *first* hop is ``r`` (the first-hop breakdown).
+        Those whose *first* hop is ``r`` (the first-hop breakdown; ``r^-1`` included in
+        undirected mode).
     inferred_pure : int
-        Those whose every hop is ``r`` (what Lemma 2's ``b_r`` bound describes).
+        Those whose every hop is ``r`` (what Lemma 2's ``b_r`` bound describes; in
+        undirected mode every hop is ``r`` or ``r^-1``).
     phi : float or None
         ``inferred / atomic``; ``None`` when the relation has no facts.
     branching : float or None
@@ -76,7 +52,8 @@ class RelationPhi(BaseModel):
     generalizable : bool or None
         ``phi >= phi_g``; ``None`` when the relation has no facts.
     needed : int or None
-        Additional inferred facts needed to reach ``phi_g`` (0 when already there).
+        Additional inferred facts (paths, when the report counts paths) needed to reach
+        ``phi_g``; 0 exactly when ``generalizable``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -167,12 +144,23 @@ class PhiReport(BaseModel):
     rows: tuple[RelationPhi, ...]
 
     _chains: dict[int, ChainCounts] = PrivateAttr(default_factory=dict)
+    _table: RelationTable | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Reports are equal when their fields are (the cached chain counts are derived)."""
+        if not isinstance(other, PhiReport):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ verdicts
     @property
     def relations(self) -> RelationTable:
         """Per-relation rows by label: ``rep.relations["spouse"].phi``."""
-        return RelationTable(self.rows)
+        if self._table is None:
+            self._table = RelationTable(self.rows)
+        return self._table
 
     @property
     def failing(self) -> list[str]:
@@ -305,6 +293,16 @@ class PhiReport(BaseModel):
         return s
 
 
+def _needed(inferred: int, atomic: int, phi_g: float) -> int:
+    """Smallest k >= 0 with ``(inferred + k) / atomic >= phi_g`` (the verdict's own test)."""
+    k = max(0, math.ceil(phi_g * atomic) - inferred)
+    while k > 0 and (inferred + k - 1) / atomic >= phi_g:
+        k -= 1
+    while (inferred + k) / atomic < phi_g:
+        k += 1
+    return k
+
+
 def compute_phi(
     kg: KnowledgeGraph,
     hops: int | Sequence[int] = 2,
@@ -362,19 +360,17 @@ def compute_phi(
     """
     if not isinstance(kg, KnowledgeGraph):
         raise TypeError(f"expected a KnowledgeGraph, got {type(kg).__name__}")
+    if isinstance(hops, (str, bytes)):
+        raise TypeError(f"hops must be an int or a sequence of ints, got {hops!r}")
     hop_list = [hops] if isinstance(hops, (int, np.integer)) else list(hops)
     if not hop_list:
         raise ValueError("hops is empty; give an int (2 or 3) or a tuple such as (2, 3)")
-    hop_t = tuple(_check_hops(h) for h in hop_list)
+    hop_t = tuple(check_hops(h) for h in hop_list)
     if len(set(hop_t)) != len(hop_t):
         raise ValueError(f"hops {hop_t} repeats a chain length")
-    mode = _check_count(count)
-    try:
-        g = float(phi_g)
-    except (TypeError, ValueError):
-        raise TypeError(f"phi_g must be a number, got {phi_g!r}") from None
-    if not math.isfinite(g) or g <= 0:
-        raise ValueError(f"phi_g must be a positive finite number, got {phi_g!r}")
+    mode = check_count(count)
+    g = check_positive(phi_g, "phi_g")
+    directed = check_bool(directed, "directed")
 
     R = kg.num_relations
     V = kg.num_entities
@@ -386,13 +382,11 @@ def compute_phi(
     chains: dict[int, ChainCounts] = {}
     for n in hop_t:
         cc = chain_counts(kg, n, count=mode, directed=directed, progress=progress)
-        t = cc.by_relation()
         chains[n] = cc
         by_hops[n] = cc.total
-        if R:
-            inferred_r += involvement(t)
-            first_r += _first_hop(t)
-            pure_r += _pure(t)
+        inferred_r += cc.involves()
+        first_r += cc.first_hop()
+        pure_r += cc.pure()
 
     rows = []
     for i, label in enumerate(kg.relations):
@@ -409,7 +403,7 @@ def compute_phi(
                 phi=phi,
                 branching=a / V if V else None,
                 generalizable=None if phi is None else phi >= g,
-                needed=None if not a else max(0, math.ceil(g * a - 1e-9) - inf),
+                needed=None if not a else _needed(inf, a, g),
             )
         )
     total_inferred = sum(by_hops.values())

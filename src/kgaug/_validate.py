@@ -1,0 +1,59 @@
+"""Argument checks shared by the public functions (errors name the argument)."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["check_bool", "check_count", "check_hops", "check_positive"]
+
+CountMode = Literal["facts", "paths"]
+
+#: Chain lengths counted exactly.
+EXACT_HOPS = (2, 3)
+
+
+def check_hops(hops: object, allowed: tuple[int, ...] = EXACT_HOPS) -> int:
+    """A chain length in ``allowed``; longer exact counts point to sampling."""
+    if isinstance(hops, bool) or not isinstance(hops, (int, np.integer)):
+        raise TypeError(f"hops must be an int, got {type(hops).__name__} {hops!r}")
+    if int(hops) not in allowed:
+        if allowed == EXACT_HOPS:
+            raise ValueError(
+                f"hops={hops}: exact counting supports {allowed[0]}- and {allowed[-1]}-hop "
+                "chains (the number of longer chains explodes combinatorially); for longer "
+                "chains use sampling: kgaug.sample_paths(kg, hops=4, ...)"
+            )
+        raise ValueError(f"hops must be one of {allowed}, got {hops!r}")
+    return int(hops)
+
+
+def check_count(count: object) -> CountMode:
+    """``"facts"`` or ``"paths"``."""
+    if count == "facts":
+        return "facts"
+    if count == "paths":
+        return "paths"
+    raise ValueError(f"count must be 'facts' or 'paths', got {count!r}")
+
+
+def check_bool(value: object, name: str) -> bool:
+    """A real boolean (``"no"`` is not ``False``)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_positive(value: object, name: str) -> float:
+    """A positive finite number (booleans are refused)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return x
