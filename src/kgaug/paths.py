@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kgaug._counting import SparseCounts, chain_counts_sparse
-from kgaug._index import PathIndex, path_index
+from kgaug._index import PathIndex, expand_products, path_index
 from kgaug._validate import EXACT_HOPS as _EXACT_HOPS
 from kgaug._validate import CountMode, check_bool, check_count, check_hops
 from kgaug.errors import UnknownLabelError
@@ -32,6 +32,7 @@ __all__ = [
     "PathSample",
     "chain_counts",
     "chain_labels",
+    "enumerate_paths",
     "inverse_label",
     "sample_paths",
 ]
@@ -666,3 +667,79 @@ def sample_paths(
     nodes = np.concatenate(acc_nodes)[:k]
     edges = np.concatenate(acc_edges)[:k]
     return result(nodes, edges, draws)
+
+
+def enumerate_paths(
+    kg: KnowledgeGraph,
+    hops: int = 2,
+    *,
+    relations: RelationSpec = None,
+    directed: bool = True,
+    limit: int = 50_000_000,
+) -> PathSample:
+    """All simple ``hops``-hop paths, in a deterministic order (by edge sequence).
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph.
+    hops : {2, 3}
+        Path length.
+    relations : str or sequence, optional
+        Restriction of the first hop or of the whole chain, as in :func:`sample_paths`.
+    directed : bool
+        ``False`` also walks edges backwards as ``r^-1``.
+    limit : int
+        Refuse to enumerate more walks than this (memory); use :func:`sample_paths`.
+
+    Returns
+    -------
+    PathSample
+        Every path exactly once (``total_paths`` equals its length).
+
+    Raises
+    ------
+    ValueError
+        More than ``limit`` walks would have to be listed.
+    """
+    if not isinstance(kg, KnowledgeGraph):
+        raise TypeError(f"expected a KnowledgeGraph, got {type(kg).__name__}")
+    n = check_hops(hops)
+    directed = check_bool(directed, "directed")
+    masks = _allowed_labels(kg, n, relations, directed)
+    idx = path_index(kg, directed)
+    labels = chain_labels(kg, directed)
+    ptr = np.zeros(idx.n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(idx.h, minlength=idx.n), out=ptr[1:])
+    ok = [masks[j][idx.lab] for j in range(n)]
+    # walks counted backwards, to refuse an enumeration that would not fit
+    walks = np.ones(idx.n, dtype=np.int64)
+    for j in range(n - 1, -1, -1):
+        w = np.where(ok[j], walks[idx.t], 0)
+        cw = np.concatenate([[0], np.cumsum(w)])
+        walks = cw[ptr[1:]] - cw[ptr[:-1]]
+    if int(walks.sum()) > limit:
+        raise ValueError(
+            f"{int(walks.sum()):,} {n}-hop walks exceed limit={limit:,}; raise the limit or "
+            "use kgaug.sample_paths"
+        )
+    edges = np.flatnonzero(ok[0])[:, None]
+    for j in range(1, n):
+        last = idx.t[edges[:, -1]]
+        row, (k,) = expand_products(ptr[last + 1] - ptr[last])
+        nxt = ptr[last[row]] + k
+        keep = ok[j][nxt]
+        edges = np.column_stack([edges[row][keep], nxt[keep]])
+    nodes = np.column_stack([idx.h[edges[:, 0]], idx.t[edges]])
+    simple = _simple(nodes)
+    nodes, edges = nodes[simple], edges[simple]
+    return PathSample(
+        kg,
+        nodes,
+        idx.lab[edges],
+        labels,
+        directed=directed,
+        total_paths=len(nodes),
+        draws=0,
+        seed=None,
+    )

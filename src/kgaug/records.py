@@ -10,7 +10,15 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Chain", "Entity", "FiveTuple", "LoadReport", "Provenance", "Triple"]
+__all__ = [
+    "Chain",
+    "ComparisonFact",
+    "Entity",
+    "FiveTuple",
+    "LoadReport",
+    "Provenance",
+    "Triple",
+]
 
 
 class Provenance(str, Enum):
@@ -161,3 +169,22 @@ class Chain(BaseModel):
         for r, e in zip(self.relations, self.entities[1:]):
             out += [r, e]
         return tuple(out)
+
+
+class ComparisonFact(BaseModel):
+    """A comparison of two entities on one attribute relation.
+
+    ``style="same"`` asks whether both have the same value (answer ``"yes"``/``"no"``, the
+    2WikiMultiHopQA style); ``style="order"`` compares ordered values (answer ``"<"``,
+    ``"="`` or ``">"``, Wang et al.'s style).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    entity1: str
+    entity2: str
+    attribute: str
+    value1: str
+    value2: str
+    style: str = "same"
+    answer: str
