@@ -11,19 +11,33 @@ circuit on it, and what to add until it can.
 
 from __future__ import annotations
 
-from kgaug import bounds, datasets, io, paths
+from kgaug import bounds, dataset, datasets, io, paths
+from kgaug.augmentation import augment
+from kgaug.augmentation.comparison import augment_comparison, comparison_phi
+from kgaug.dataset import (
+    Dataset,
+    DatasetMeta,
+    Example,
+    build_comparison_dataset,
+    build_composition_dataset,
+)
 from kgaug.errors import KGFormatError, UnknownLabelError
 from kgaug.kg import KGSummary, KnowledgeGraph
-from kgaug.paths import ChainCounts, PathSample, chain_counts, sample_paths
+from kgaug.paths import ChainCounts, PathSample, chain_counts, enumerate_paths, sample_paths
+from kgaug.plan import AugmentationPlan, RelationPlan, plan_augmentation
 from kgaug.records import Chain, Entity, FiveTuple, LoadReport, Provenance, Triple
 from kgaug.stats import PhiReport, RelationPhi, compute_phi
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AugmentationPlan",
     "Chain",
     "ChainCounts",
+    "Dataset",
+    "DatasetMeta",
     "Entity",
+    "Example",
     "FiveTuple",
     "KGFormatError",
     "KGSummary",
@@ -33,14 +47,23 @@ __all__ = [
     "PhiReport",
     "Provenance",
     "RelationPhi",
+    "RelationPlan",
     "Triple",
     "UnknownLabelError",
     "__version__",
+    "augment",
+    "augment_comparison",
     "bounds",
+    "build_comparison_dataset",
+    "build_composition_dataset",
     "chain_counts",
+    "comparison_phi",
     "compute_phi",
+    "dataset",
     "datasets",
+    "enumerate_paths",
     "io",
     "paths",
+    "plan_augmentation",
     "sample_paths",
 ]

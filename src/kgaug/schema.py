@@ -34,6 +34,9 @@ class RelationSchema(BaseModel):
         Every tail has at most one head.
     facts : int
         Number of facts.
+    tail_sharing : float
+        Facts per distinct tail: about 1 for person-like values (a spouse), larger for
+        attribute-like values shared by many heads (a country, a city).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -46,6 +49,7 @@ class RelationSchema(BaseModel):
     functional: bool
     inverse_functional: bool
     facts: int
+    tail_sharing: float = 1.0
 
 
 class Schema:
@@ -120,6 +124,7 @@ def learn_schema(kg: KnowledgeGraph) -> Schema:
         u, c = np.unique(tr, return_counts=True)
         np.maximum.at(max_heads, u % R, c)
     facts = np.bincount(r, minlength=R)
+    distinct_tails = np.bincount(np.unique(tr) % R, minlength=R) if len(h) else facts
     for i, label in enumerate(kg.relations):
         ht, hs = majority(h, i)
         tt, ts = majority(t, i)
@@ -132,5 +137,6 @@ def learn_schema(kg: KnowledgeGraph) -> Schema:
             functional=bool(max_vals[i] <= 1),
             inverse_functional=bool(max_heads[i] <= 1),
             facts=int(facts[i]),
+            tail_sharing=float(facts[i] / distinct_tails[i]) if distinct_tails[i] else 1.0,
         )
     return Schema(out)

@@ -5,11 +5,14 @@
   knowledge; sparse enough that several relations fail ``phi_G = 3.6``.
 - :func:`powerlaw_kg`: seeded synthetic multi-relational KGs with power-law degrees, for
   benchmarks and scale tests.
+- :func:`wang_composition` / :func:`wang_comparison`: the synthetic KGs of Wang et al.
+  (2024), the known-good setting to compare a real KG against.
 """
 
 from __future__ import annotations
 
 from kgaug.datasets._example import example_path, load_example
 from kgaug.datasets._synthetic import powerlaw_kg
+from kgaug.datasets._wang import wang_comparison, wang_composition
 
-__all__ = ["example_path", "load_example", "powerlaw_kg"]
+__all__ = ["example_path", "load_example", "powerlaw_kg", "wang_comparison", "wang_composition"]

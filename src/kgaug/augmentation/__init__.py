@@ -1,0 +1,148 @@
+"""Augmentation: make a sparse knowledge graph groks-able.
+
+(The package is ``kgaug.augmentation``; its main function is also available as
+``kgaug.augment``. A package named ``augment`` would be shadowed by that function.)
+
+- :func:`augment` — plan and apply composition augmentation (the paper's Algorithm 2,
+  atomic step) until every relation reaches ``phi_G``; returns the new graph and the plan.
+- :func:`augment_inferred` — sample multi-hop paths into inferred facts.
+- :func:`diversify` — several phrasings per question.
+- :mod:`kgaug.augmentation.comparison` — Algorithm 1 (new entities with attribute values for
+  comparison questions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kgaug.kg import KnowledgeGraph
+    from kgaug.paths import PathSample
+    from kgaug.plan import AugmentationPlan
+    from kgaug.verbalize.base import Question
+
+from kgaug.augmentation.comparison import (
+    ComparisonAugmentationLog,
+    ParagraphHook,
+    augment_comparison,
+    comparison_phi,
+)
+
+__all__ = [
+    "ComparisonAugmentationLog",
+    "ParagraphHook",
+    "augment",
+    "augment_atomic",
+    "augment_comparison",
+    "augment_inferred",
+    "comparison_phi",
+    "diversify",
+]
+
+
+def augment(
+    kg: KnowledgeGraph, phi_g: float = 3.6, hops: int | Sequence[int] = 2, **options: Any
+) -> tuple[KnowledgeGraph, AugmentationPlan]:
+    """Raise every relation of ``kg`` to ``phi_r >= phi_G`` with new facts.
+
+    Runs :func:`kgaug.plan.plan_augmentation` (same options: ``strategy``, ``count``,
+    ``directed``, ``relations``, ``seed``, ...) and returns the augmented graph and the
+    plan, which doubles as the log: per relation the phi before and after (exact
+    recount), the facts added, and why a relation is unreachable if it is. Every added
+    fact has provenance ``synthetic`` or ``counterfactual``; the real facts are unchanged
+    (``result.subgraph(provenance=["real"])`` gives them back).
+
+    Examples
+    --------
+    >>> import kgaug
+    >>> kg2, plan = kgaug.augment(kgaug.datasets.load_example(), phi_g=3.6, seed=0)
+    >>> plan.confirmed
+    True
+    """
+    from kgaug.plan import plan_augmentation
+
+    plan = plan_augmentation(kg, phi_g, hops, **options)
+    return plan.result, plan
+
+
+def augment_atomic(
+    kg: KnowledgeGraph, phi_g: float = 3.6, hops: int | Sequence[int] = 2, **options: Any
+) -> tuple[KnowledgeGraph, AugmentationPlan]:
+    """Algorithm 2, ``graph.augment_atomic()``: the same as :func:`augment`."""
+    return augment(kg, phi_g, hops, **options)
+
+
+def augment_inferred(
+    kg: KnowledgeGraph,
+    k: int,
+    hops: int = 2,
+    *,
+    seed: int = 0,
+    directed: bool = True,
+    relations: str | Sequence[str | None] | None = None,
+) -> PathSample:
+    """Algorithm 2, ``graph.augment_inferred()``: ``k`` paths with distinct inferred facts.
+
+    Paths are sampled uniformly (:func:`kgaug.sample_paths`) and one path is kept per
+    distinct inferred fact ``(head, r1, ..., rn, tail)``, so each fact becomes one training
+    question.
+
+    Raises
+    ------
+    ValueError
+        Fewer than ``k`` distinct inferred facts exist (the message says how many).
+    """
+    import numpy as np
+
+    from kgaug.paths import PathSample, sample_paths
+
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    draw = k
+    while True:
+        s = sample_paths(kg, hops, draw, seed, relations=relations, directed=directed, unique=False)
+        rows = np.column_stack([s.nodes[:, 0], s.steps, s.nodes[:, -1]])
+        _, first = np.unique(rows, axis=0, return_index=True) if len(rows) else (rows, rows)
+        first = np.sort(first)
+        if len(first) >= k or draw > 50 * max(k, 1):
+            break
+        draw *= 2
+    if len(first) < k:
+        raise ValueError(
+            f"found only {len(first)} distinct {hops}-hop inferred facts; lower k or augment"
+        )
+    keep = first[:k]
+    return PathSample(
+        kg,
+        s.nodes[keep].copy(),
+        s.steps[keep].copy(),
+        s.labels,
+        directed=s.directed,
+        total_paths=s.total_paths,
+        draws=s.draws,
+        seed=seed,
+    )
+
+
+def diversify(
+    questions: Iterable[Question], *, variants: int = 2, verbalizer: Any = None
+) -> list[Question]:
+    """Algorithm 2, ``diversify()``: up to ``variants`` phrasings per question.
+
+    Keeps each question and adds up to ``variants - 1`` paraphrases from
+    ``verbalizer.paraphrase(question, k)`` (the template verbalizer by default; an LLM
+    paraphraser plugs in the same way). Answers never change.
+    """
+    if variants < 1:
+        raise ValueError(f"variants must be >= 1, got {variants}")
+    if verbalizer is None:
+        from kgaug.verbalize import TemplateVerbalizer
+
+        verbalizer = TemplateVerbalizer()
+    out: list[Question] = []
+    for q in questions:
+        out.append(q)
+        if variants > 1 and hasattr(verbalizer, "paraphrase"):
+            out += list(verbalizer.paraphrase(q, variants - 1))
+    return out

@@ -1,0 +1,576 @@
+"""Plan composition augmentation: how far each relation is from phi_G and what it takes.
+
+The plan says what the paper's bounds require and what kgaug adds to get there.
+
+:func:`plan_augmentation` reports, per relation, the current phi, the deficit (inferred
+facts missing), Lemma 2's threshold on ``b_r`` with the atomic facts it implies and the
+node-count bound, and then the constructive plan: which template of new facts raises the
+relation (see :mod:`kgaug.augmentation.composition`), how many facts and entities it adds, and
+the phi an exact recount measures after a dry run. Relations that cannot be raised are
+said to be unreachable, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from kgaug import bounds
+from kgaug._progress import progress_bar
+from kgaug._table import html_table, text_table
+from kgaug._validate import CountMode, check_bool, check_count, check_positive
+from kgaug.augmentation.composition import (
+    STRATEGIES,
+    FactProposer,
+    GadgetFactory,
+    Instantiator,
+    Template,
+    copies_needed,
+    counterfactual_facts,
+    learned_schema,
+    llm_facts,
+    provenance_of,
+)
+from kgaug.errors import UnknownLabelError
+from kgaug.kg import KnowledgeGraph
+from kgaug.records import Provenance, Triple
+from kgaug.stats import PhiReport, compute_phi
+
+__all__ = ["AugmentationPlan", "RelationPlan", "plan_augmentation"]
+
+Status = Literal["ok", "planned", "unreachable", "empty"]
+
+
+class RelationPlan(BaseModel):
+    """The plan for one relation.
+
+    Attributes
+    ----------
+    relation : str
+        Label.
+    head_type, tail_type : str or None
+        Learned domain and range types.
+    functional : bool
+        One value per head (a second value is never added).
+    atomic, inferred : int
+        Before augmentation.
+    phi : float or None
+        Before augmentation.
+    deficit : int or None
+        Inferred facts missing to reach phi_G (0 when already there).
+    lemma2_branching : float or None
+        Lemma 2's smallest ``b_r`` for phi_G at the current ``|V|`` (random-graph model,
+        chains whose every hop is the relation).
+    lemma2_facts : int or None
+        Atomic facts of the relation that ``b_r`` implies, minus those present.
+    node_bound : int or None
+        Node-count bound at the current ``b_r`` (``None``: no graph size suffices).
+    status : {"ok", "planned", "unreachable", "empty"}
+        Already at phi_G, raised by augmentation, impossible, or without facts.
+    strategy : str or None
+        Strategy that raised it.
+    template : str or None
+        The template of new facts used (fictitious strategy).
+    added_facts : int
+        New facts of this relation in the result.
+    phi_after : float or None
+        Measured by exact recount on the result.
+    reached : bool or None
+        ``phi_after >= phi_G``.
+    reason : str
+        Why it is unreachable, or what was done.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    relation: str
+    head_type: str | None
+    tail_type: str | None
+    functional: bool
+    atomic: int
+    inferred: int
+    phi: float | None
+    deficit: int | None
+    lemma2_branching: float | None
+    lemma2_facts: int | None
+    node_bound: int | None
+    status: Status
+    strategy: str | None = None
+    template: str | None = None
+    added_facts: int = 0
+    phi_after: float | None = None
+    reached: bool | None = None
+    reason: str = ""
+
+
+class AugmentationPlan(BaseModel):
+    """Result of :func:`plan_augmentation` (and the log of :func:`kgaug.augment`).
+
+    Attributes
+    ----------
+    phi_g : float
+        Target.
+    hops : tuple of int
+        Chain lengths counted.
+    count : {"facts", "paths"}
+        Counting mode.
+    directed : bool
+        Counting mode.
+    strategies : tuple of str
+        Strategies tried, in order.
+    seed : int
+        Random seed.
+    local_ratio : int
+        ``c``: the 2-hop facts every new fact is built to create (> phi_G).
+    rows : tuple of RelationPlan
+        Per relation.
+    rounds : int
+        Augmentation rounds run (each ends with an exact recount).
+    added_facts : int
+        New facts in total.
+    added_entities : int
+        New (fictitious) entities.
+    added_by_provenance : dict of str to int
+        New facts per provenance.
+    warnings : list of str
+        Anything that did not go as planned.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    phi_g: float
+    hops: tuple[int, ...]
+    count: Literal["facts", "paths"]
+    directed: bool
+    strategies: tuple[str, ...]
+    seed: int
+    local_ratio: int
+    rows: tuple[RelationPlan, ...]
+    rounds: int
+    added_facts: int
+    added_entities: int
+    added_by_provenance: dict[str, int]
+    warnings: list[str]
+
+    _result: KnowledgeGraph | None = PrivateAttr(default=None)
+    _before: PhiReport | None = PrivateAttr(default=None)
+    _after: PhiReport | None = PrivateAttr(default=None)
+
+    @property
+    def result(self) -> KnowledgeGraph:
+        """The augmented graph of the dry run."""
+        if self._result is None:  # pragma: no cover - always set by plan_augmentation
+            raise RuntimeError("this plan has no result graph")
+        return self._result
+
+    @property
+    def before(self) -> PhiReport:
+        """Phi report of the input graph."""
+        assert self._before is not None
+        return self._before
+
+    @property
+    def after(self) -> PhiReport:
+        """Phi report of the augmented graph (exact recount)."""
+        assert self._after is not None
+        return self._after
+
+    @property
+    def unreachable(self) -> list[str]:
+        """Relations that no strategy could raise."""
+        return [r.relation for r in self.rows if r.status == "unreachable"]
+
+    @property
+    def planned(self) -> list[str]:
+        """Relations that needed and got augmentation."""
+        return [r.relation for r in self.rows if r.status == "planned"]
+
+    @property
+    def confirmed(self) -> bool:
+        """Every planned relation reached phi_G in the exact recount."""
+        return all(r.reached for r in self.rows if r.status == "planned")
+
+    def __getitem__(self, relation: str) -> RelationPlan:
+        for r in self.rows:
+            if r.relation == relation:
+                return r
+        raise UnknownLabelError("relation", relation, [r.relation for r in self.rows])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-serializable)."""
+        d = self.model_dump()
+        d.update(unreachable=self.unreachable, confirmed=self.confirmed)
+        return d
+
+    def _header(self) -> str:
+        hop = "+".join(str(h) for h in self.hops)
+        mode = "directed" if self.directed else "undirected"
+        s = (
+            f"augmentation plan: phi_G = {self.phi_g:g}, {hop}-hop {self.count}, {mode}, "
+            f"strategy {'/'.join(self.strategies)}, local ratio c = {self.local_ratio}\n"
+            f"added {self.added_facts} facts and {self.added_entities} entities in "
+            f"{self.rounds} round(s); "
+            + ("all planned relations reach phi_G" if self.confirmed else "NOT all reached")
+        )
+        if self.unreachable:
+            s += f"; unreachable: {', '.join(self.unreachable)}"
+        return s
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        header = ["relation", "phi", "deficit", "Lemma 2 facts", "status", "added", "phi after"]
+
+        def f(x: float | None) -> str:
+            return "-" if x is None else f"{x:.3f}"
+
+        rows = [
+            [
+                r.relation,
+                f(r.phi),
+                "-" if r.deficit is None else str(r.deficit),
+                "-" if r.lemma2_facts is None else str(r.lemma2_facts),
+                r.status,
+                str(r.added_facts),
+                f(r.phi_after),
+            ]
+            for r in self.rows
+        ]
+        return header, rows
+
+    def __str__(self) -> str:
+        header, rows = self._table()
+        s = self._header() + "\n\n" + text_table(header, rows)
+        notes = [f"- {r.relation}: {r.reason}" for r in self.rows if r.status == "unreachable"]
+        notes += [f"- {w}" for w in self.warnings]
+        if notes:
+            s += "\n\n" + "\n".join(notes)
+        return s
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+    def _repr_html_(self) -> str:
+        header, rows = self._table()
+        styles = ["background-color:#fde2e2" if row[4] == "unreachable" else "" for row in rows]
+        return html_table(header, rows, row_styles=styles, caption=self._header())
+
+
+def _lemma2(
+    report: PhiReport, relation: str, n: int, phi_g: float
+) -> tuple[float | None, int | None, int | None]:
+    V = report.num_entities
+    row = report.relations[relation]
+    if n >= V or not row.atomic:
+        return None, None, None
+    b_min = float(bounds.min_relation_branching(V, n, phi_g))
+    facts = max(0, math.ceil(b_min * V) - row.atomic)
+    nb = bounds.node_bound([row.branching or 1e-12], n, phi_g).min_nodes
+    return b_min, facts, nb
+
+
+def plan_augmentation(
+    kg: KnowledgeGraph,
+    phi_g: float = 3.6,
+    hops: int | Sequence[int] = 2,
+    *,
+    strategy: str | Sequence[str] = "fictitious",
+    count: CountMode = "facts",
+    directed: bool = True,
+    relations: Iterable[str] | None = None,
+    seed: int = 0,
+    margin: float = 0.5,
+    max_rounds: int = 6,
+    max_new_facts: int | None = None,
+    max_reuse: int = 20,
+    proposer: FactProposer | None = None,
+    progress: bool | None = None,
+) -> AugmentationPlan:
+    """Plan composition augmentation, run it as a dry run, and confirm by exact recount.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+        The graph to augment.
+    phi_g : float
+        Target ratio ``phi_G``.
+    hops : int or sequence of int
+        Chain lengths counted (as in :func:`kgaug.compute_phi`).
+    strategy : str or sequence of str
+        ``"fictitious"``, ``"counterfactual"``, ``"llm"`` or several tried in order.
+    count, directed : as in :func:`kgaug.compute_phi`
+        Counting mode the target refers to.
+    relations : iterable of str, optional
+        Relations to raise (default: every relation with facts).
+    seed : int
+        Seed for names and choices: the same seed gives the same result.
+    margin : float
+        New facts are built to create ``c = ceil(phi_G (1 + margin))`` 2-hop facts each
+        (at least ``ceil(phi_G) + 1``); larger means fewer but bigger templates.
+    max_rounds : int
+        Augment-and-recount rounds before giving up on a relation.
+    max_new_facts : int, optional
+        Budget; stop adding when exceeded (a warning says so).
+    max_reuse : int
+        How often one existing entity may be the attachment point of new facts.
+    proposer : callable, optional
+        ``proposer(kg, relation, n)`` -> candidate facts, for ``strategy="llm"``.
+    progress : bool, optional
+        Progress bar over rounds.
+
+    Returns
+    -------
+    AugmentationPlan
+        With the augmented graph as :attr:`AugmentationPlan.result`.
+
+    Raises
+    ------
+    ValueError
+        Unknown strategy, ``"llm"`` without a proposer, bad margins or budgets.
+    """
+    if not isinstance(kg, KnowledgeGraph):
+        raise TypeError(f"expected a KnowledgeGraph, got {type(kg).__name__}")
+    g = check_positive(phi_g, "phi_g")
+    mode = check_count(count)
+    directed = check_bool(directed, "directed")
+    strategies = (strategy,) if isinstance(strategy, str) else tuple(strategy)
+    if not strategies:
+        raise ValueError("strategy is empty; use 'fictitious', 'counterfactual' or 'llm'")
+    for s in strategies:
+        if s not in STRATEGIES:
+            raise ValueError(f"unknown strategy {s!r}; use one of {STRATEGIES}")
+    if "llm" in strategies and proposer is None:
+        raise ValueError("strategy 'llm' needs proposer=callable(kg, relation, n)")
+    if not (0 < margin <= 10):
+        raise ValueError(f"margin must be in (0, 10], got {margin}")
+    if max_rounds < 1:
+        raise ValueError(f"max_rounds must be >= 1, got {max_rounds}")
+    if max_reuse < 1:
+        raise ValueError(f"max_reuse must be >= 1, got {max_reuse}")
+
+    before = compute_phi(kg, hops, mode, directed, g, progress=False)
+    n_min = min(before.hops)
+    wanted = list(kg.relations) if relations is None else list(relations)
+    for r in wanted:
+        kg.relation_id(r)  # raises with close matches
+    c = max(math.ceil(g * (1.0 + margin)), math.ceil(g) + 1)
+    schema = learned_schema(kg)
+    failing = [r for r in wanted if before.relations[r].generalizable is False]
+    factory = GadgetFactory(kg, schema, c, favour=set(failing))
+    max_hops = max(before.hops)
+
+    # choose a template per failing relation (fictitious): fewest new facts to close the gap
+    best: dict[str, tuple[Template, Counter[str], dict[str, float]]] = {}
+    for r in failing:
+        row = before.relations[r]
+        scored: list[tuple[int, int, Template, Counter[str], dict[str, float]]] = []
+        for tpl in factory.options(r):
+            d_a, d_i = factory.effect(tpl)
+            n = copies_needed(row.inferred, row.atomic, g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1)
+            if n > 0:
+                scored.append((n * len(tpl.edges), len(scored), tpl, d_a, d_i))
+        if scored:
+            scored.sort(key=lambda x: (x[0], x[1]))
+            best[r] = scored[0][2:]
+
+    inst = Instantiator(factory, seed, max_reuse)
+    current = kg
+    report = before
+    warnings: list[str] = []
+    used: dict[str, str] = {}
+    counter_taken: set[tuple[int, int, int]] = set()
+    rounds = 0
+    added_total = 0
+    stalled: set[str] = set()
+    last_deficit: dict[str, int] = {}
+    with progress_bar(total=max_rounds, desc="augment", unit="round", enabled=progress) as bar:
+        for _ in range(max_rounds):
+            todo = [
+                r
+                for r in failing
+                if report.relations[r].generalizable is False and r not in stalled
+            ]
+            if not todo:
+                break
+            rounds += 1
+            bar.update(1)
+            est_a = {r.relation: float(r.atomic) for r in report.rows}
+            est_i = {r.relation: float(r.inferred) for r in report.rows}
+            new: list[Triple] = []
+            todo.sort(key=lambda r: -(report.relations[r].needed or 0))
+            for r in todo:
+                for strat in strategies:
+                    if g * est_a[r] <= est_i[r]:
+                        break
+                    if strat == "fictitious" and r in best:
+                        tpl, d_a, d_i = best[r]
+                        n = copies_needed(
+                            est_i[r], est_a[r], g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1
+                        )
+                        start = len(inst.facts)
+                        made = inst.add(tpl, max(n, 0))
+                        new += [
+                            Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
+                            for h, rel, t in inst.facts[start:]
+                        ]
+                        for rel, k in d_a.items():
+                            est_a[rel] += made * k
+                        for rel, k2 in d_i.items():
+                            est_i[rel] += made * k2
+                        if made:
+                            used.setdefault(r, strat)
+                    elif strat == "counterfactual":
+                        facts = counterfactual_facts(
+                            current,
+                            schema,
+                            r,
+                            g * est_a[r] - est_i[r],
+                            g,
+                            c,
+                            hops=max_hops,
+                            max_reuse=max_reuse,
+                            taken=counter_taken,
+                        )
+                        ents = current.entities
+                        for h, _, t in facts:
+                            new.append(
+                                Triple(
+                                    head=ents[h],
+                                    relation=r,
+                                    tail=ents[t],
+                                    provenance=Provenance.COUNTERFACTUAL,
+                                )
+                            )
+                        est_a[r] += len(facts)
+                        est_i[r] += len(facts) * c
+                        if facts:
+                            used.setdefault(r, strat)
+                    elif strat == "llm" and proposer is not None:
+                        need = max(1, math.ceil((g * est_a[r] - est_i[r]) / max(c - g, 1e-9)))
+                        facts_l, rejected = llm_facts(current, schema, r, proposer, need, c)
+                        if rejected:
+                            warnings.append(
+                                f"'{r}': {rejected} proposed fact(s) rejected (type, "
+                                "functional value, duplicate or fewer than c chains)"
+                            )
+                        new += [
+                            Triple(head=h, relation=rr, tail=t, provenance=provenance_of("llm"))
+                            for h, rr, t in facts_l
+                        ]
+                        est_a[r] += len(facts_l)
+                        est_i[r] += len(facts_l) * c
+                        if facts_l:
+                            used.setdefault(r, strat)
+            if max_new_facts is not None and added_total + len(new) > max_new_facts:
+                keep = max(0, max_new_facts - added_total)
+                warnings.append(
+                    f"budget max_new_facts={max_new_facts} reached; {len(new) - keep} planned "
+                    "fact(s) not added"
+                )
+                new = new[:keep]
+            if not new:
+                break
+            added_total += len(new)
+            current = current.add_facts(
+                new, entity_types={k: v for k, v in inst.types.items() if v is not None}
+            )
+            report = compute_phi(current, hops, mode, directed, g, progress=False)
+            for r in todo:  # a relation whose deficit did not shrink will not converge
+                d = report.relations[r].needed or 0
+                if r in last_deficit and d >= last_deficit[r]:
+                    stalled.add(r)
+                last_deficit[r] = d
+            if max_new_facts is not None and added_total >= max_new_facts:
+                break
+
+    after = report
+    added = current.subgraph(provenance=["synthetic", "counterfactual"])
+    added_counts = added.relation_counts()
+    rows: list[RelationPlan] = []
+    for rel in kg.relations:
+        b = before.relations[rel]
+        sch = schema[rel]
+        l2b, l2f, nb = _lemma2(before, rel, n_min, g)
+        a = after.relations[rel]
+        status: Status
+        reason = ""
+        if b.atomic == 0:
+            status = "empty"
+            reason = "no facts: nothing to raise"
+        elif rel not in wanted or b.generalizable:
+            status = "ok"
+        elif rel in used:
+            status = "planned"
+            reason = f"raised with strategy '{used[rel]}'"
+        elif a.generalizable:
+            status = "planned"
+            reason = "raised as a side effect of other relations' new facts"
+        else:
+            status = "unreachable"
+            why = []
+            if "fictitious" in strategies:
+                why.append(factory.unreachable_reason(rel))
+            if "counterfactual" in strategies:
+                why.append(
+                    f"counterfactual: no pair of existing entities of types "
+                    f"{sch.head_type} -> {sch.tail_type} gives {c} or more chains"
+                )
+            if "llm" in strategies:
+                why.append("llm: no proposed fact passed the filters")
+            reason = " ".join(why)
+        rows.append(
+            RelationPlan(
+                relation=rel,
+                head_type=sch.head_type,
+                tail_type=sch.tail_type,
+                functional=sch.functional,
+                atomic=b.atomic,
+                inferred=b.inferred,
+                phi=b.phi,
+                deficit=b.needed,
+                lemma2_branching=l2b,
+                lemma2_facts=l2f,
+                node_bound=nb,
+                status=status,
+                strategy=used.get(rel),
+                template=(
+                    best[rel][0].label if rel in best and used.get(rel) == "fictitious" else None
+                ),
+                added_facts=int(added_counts.get(rel, 0)),
+                phi_after=a.phi,
+                reached=None if status in ("ok", "empty") else bool(a.generalizable),
+                reason=reason,
+            )
+        )
+        if status == "planned" and not a.generalizable:
+            warnings.append(
+                f"'{rel}' reached phi = {a.phi:.3f} < {g:g} after {rounds} round(s) "
+                "(duplicate facts or the counting mode give fewer chains than estimated)"
+            )
+    types_before = set(kg.entities)
+    added_entities = sum(1 for e in current.entities if e not in types_before)
+    by_prov = current.provenance_counts()
+    before_prov = kg.provenance_counts()
+    plan = AugmentationPlan(
+        phi_g=g,
+        hops=before.hops,
+        count=mode,
+        directed=directed,
+        strategies=strategies,
+        seed=seed,
+        local_ratio=c,
+        rows=tuple(rows),
+        rounds=rounds,
+        added_facts=current.num_facts - kg.num_facts,
+        added_entities=added_entities,
+        added_by_provenance={
+            k: by_prov[k] - before_prov[k] for k in ("synthetic", "counterfactual")
+        },
+        warnings=warnings,
+    )
+    plan._result = current
+    plan._before = before
+    plan._after = after
+    return plan
