@@ -42,7 +42,7 @@ from kgaug.stats import PhiReport, compute_phi
 
 __all__ = ["AugmentationPlan", "RelationPlan", "plan_augmentation"]
 
-Status = Literal["ok", "planned", "unreachable", "empty"]
+Status = Literal["ok", "planned", "unreachable", "empty", "skipped"]
 
 
 class RelationPlan(BaseModel):
@@ -69,8 +69,9 @@ class RelationPlan(BaseModel):
         Atomic facts of the relation that ``b_r`` implies, minus those present.
     node_bound : int or None
         Node-count bound at the current ``b_r`` (``None``: no graph size suffices).
-    status : {"ok", "planned", "unreachable", "empty"}
-        Already at phi_G, raised by augmentation, impossible, or without facts.
+    status : {"ok", "planned", "unreachable", "empty", "skipped"}
+        Already at phi_G, raised by augmentation, impossible, without facts, or below
+        phi_G but not among the requested ``relations``.
     strategy : str or None
         Strategy that raised it.
     template : str or None
@@ -358,7 +359,7 @@ def plan_augmentation(
     c = max(math.ceil(g * (1.0 + margin)), math.ceil(g) + 1)
     schema = learned_schema(kg)
     failing = [r for r in wanted if before.relations[r].generalizable is False]
-    factory = GadgetFactory(kg, schema, c, favour=set(failing))
+    factory = GadgetFactory(kg, schema, c, favour=set(failing), deep=n_min >= 3)
     max_hops = max(before.hops)
 
     # choose a template per failing relation (fictitious): fewest new facts to close the gap
@@ -385,6 +386,10 @@ def plan_augmentation(
     added_total = 0
     stalled: set[str] = set()
     last_deficit: dict[str, int] = {}
+    # measured / estimated gain of each relation's template, learned round by round (the
+    # estimate counts 2-hop directed facts; other counting modes differ)
+    scale: dict[str, float] = {}
+    expected: dict[str, float] = {}
     with progress_bar(total=max_rounds, desc="augment", unit="round", enabled=progress) as bar:
         for _ in range(max_rounds):
             todo = [
@@ -398,6 +403,8 @@ def plan_augmentation(
             bar.update(1)
             est_a = {r.relation: float(r.atomic) for r in report.rows}
             est_i = {r.relation: float(r.inferred) for r in report.rows}
+            surplus0 = {r: est_i[r] - g * est_a[r] for r in todo}
+            expected.clear()
             new: list[Triple] = []
             todo.sort(key=lambda r: -(report.relations[r].needed or 0))
             for r in todo:
@@ -409,8 +416,10 @@ def plan_augmentation(
                         n = copies_needed(
                             est_i[r], est_a[r], g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1
                         )
+                        n = math.ceil(max(n, 0) * scale.get(r, 1.0))
                         start = len(inst.facts)
-                        made = inst.add(tpl, max(n, 0))
+                        made = inst.add(tpl, n)
+                        expected[r] = made * (d_i.get(r, 0.0) - g * d_a.get(r, 0))
                         new += [
                             Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
                             for h, rel, t in inst.facts[start:]
@@ -482,6 +491,10 @@ def plan_augmentation(
                 if r in last_deficit and d >= last_deficit[r]:
                     stalled.add(r)
                 last_deficit[r] = d
+                row = report.relations[r]
+                gained = (row.inferred - g * row.atomic) - surplus0[r]
+                if expected.get(r, 0) > 0 and gained > 0:
+                    scale[r] = min(20.0, max(1.0, expected[r] / gained))
             if max_new_facts is not None and added_total >= max_new_facts:
                 break
 
@@ -499,8 +512,11 @@ def plan_augmentation(
         if b.atomic == 0:
             status = "empty"
             reason = "no facts: nothing to raise"
-        elif rel not in wanted or b.generalizable:
+        elif b.generalizable:
             status = "ok"
+        elif rel not in wanted:
+            status = "skipped"
+            reason = "not among the requested relations"
         elif rel in used:
             status = "planned"
             reason = f"raised with strategy '{used[rel]}'"
@@ -540,7 +556,7 @@ def plan_augmentation(
                 ),
                 added_facts=int(added_counts.get(rel, 0)),
                 phi_after=a.phi,
-                reached=None if status in ("ok", "empty") else bool(a.generalizable),
+                reached=None if status in ("ok", "empty", "skipped") else bool(a.generalizable),
                 reason=reason,
             )
         )

@@ -107,8 +107,11 @@ class Template:
 class GadgetFactory:
     """Builds :class:`Template` s for a graph, its schema and a local ratio ``c``."""
 
-    def __init__(self, kg: KnowledgeGraph, schema: Schema, c: int, favour: set[str]) -> None:
+    def __init__(
+        self, kg: KnowledgeGraph, schema: Schema, c: int, favour: set[str], deep: bool = False
+    ) -> None:
         self.kg = kg
+        self.deep = deep  # 3-hop targets: a hub's sources are hubs too (longer chains)
         self.schema = schema
         self.c = c
         self.favour = favour  # relations that gain most from extra chains (failing ones)
@@ -182,6 +185,10 @@ class GadgetFactory:
         self._hub_ok[key] = ok
         return ok
 
+    def _has_hub_sources(self, type_: str | None) -> bool:
+        sch = self.schema
+        return any(self.can_hub(sch[p].head_type, 1) for p in sch.into(type_))
+
     def hub(
         self,
         tpl: Template,
@@ -221,16 +228,19 @@ class GadgetFactory:
                     continue
                 used_functional.add(rel)
             tpl.edge(u, rel, self._tail_node(tpl, rel))
-        leaves_ok = tpl.out_degree(u) >= self.c
+        leaves_ok = tpl.out_degree(u) >= self.c and not (
+            self.deep and depth == 0 and self._has_hub_sources(type_)
+        )
         # incoming facts: required ones, then the favoured relations into this type
         wanted: list[str] = []
         for rel, k in in_req:
             wanted += [rel] * k
-        ins = [
-            p
-            for p in self._ordered(sch.into(type_))
-            if leaves_ok or self.can_hub(sch[p].head_type, depth + 1)
-        ]
+        ins = self._ordered(sch.into(type_))
+        if not leaves_ok:
+            # sources must be hubs: prefer types whose hubs can use plain leaves (a
+            # recursion through another low-capacity type grows exponentially)
+            cheap = [p for p in ins if sch.out_capacity(sch[p].head_type) >= self.c]
+            ins = cheap or [p for p in ins if self.can_hub(sch[p].head_type, depth + 1)]
         j = 0
         want_in = self.c if fan_in is None else max(fan_in, self.c)
         while len(wanted) < want_in and ins:

@@ -1,0 +1,279 @@
+"""Composition augmentation: plan, fictitious / counterfactual / LLM strategies."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import kgaug
+from kgaug.augmentation import augment_inferred, diversify
+from kgaug.schema import learn_schema
+from kgaug.verbalize import TemplateVerbalizer
+
+
+@pytest.fixture(scope="module")
+def example():
+    return kgaug.datasets.load_example()
+
+
+@pytest.fixture(scope="module")
+def augmented(example):
+    return kgaug.augment(example, phi_g=3.6, seed=0)
+
+
+def _new_facts(orig, result):
+    old = set(orig.triples())
+    return [t for t in result.triples() if t not in old]
+
+
+def test_every_relation_reaches_phi_g_by_exact_recount(example, augmented):
+    before = kgaug.compute_phi(example, phi_g=3.6)
+    assert before.failing  # the bundled KG needs augmentation
+    kg2, plan = augmented
+    after = kgaug.compute_phi(kg2, phi_g=3.6)
+    assert after.generalizable
+    assert plan.confirmed
+    assert set(plan.planned) == set(before.failing)
+    for row in plan.rows:
+        assert row.phi_after == pytest.approx(after.relations[row.relation].phi)
+        if row.status == "planned":
+            assert row.reached and row.phi_after >= 3.6
+
+
+def test_no_relation_is_pushed_down(example, augmented):
+    kg2, _ = augmented
+    before = kgaug.compute_phi(example)
+    after = kgaug.compute_phi(kg2)
+    for r in example.relations:
+        assert after.relations[r].phi >= min(before.relations[r].phi, 3.6)
+
+
+def test_real_facts_untouched_and_provenance_recorded(example, augmented):
+    kg2, plan = augmented
+    real = kg2.subgraph(provenance=["real"])
+    assert sorted(real.triples()) == sorted(example.triples())
+    prov = kg2.provenance_counts()
+    assert prov["real"] == example.num_facts
+    assert prov["synthetic"] == plan.added_facts == kg2.num_facts - example.num_facts
+    assert plan.added_by_provenance == {"synthetic": plan.added_facts, "counterfactual": 0}
+
+
+def test_fictitious_facts_have_fictitious_heads_and_learned_types(example, augmented):
+    kg2, plan = augmented
+    schema = learn_schema(example)
+    old = set(example.entities)
+    new = _new_facts(example, kg2)
+    assert new
+    assert plan.added_entities == sum(1 for e in kg2.entities if e not in old)
+    for h, r, t in new:
+        assert h not in old, (h, r, t)  # no real entity gets a new property
+        assert kg2.entity_type(h) == schema[r].head_type
+        assert kg2.entity_type(t) == schema[r].tail_type
+
+
+def test_functional_relations_keep_one_value(example, augmented):
+    kg2, _ = augmented
+    schema = learn_schema(example)
+    per_head = Counter((h, r) for h, r, _ in kg2.triples())
+    for (_, r), n in per_head.items():
+        if schema[r].functional:
+            assert n == 1, r
+
+
+def test_no_cycles_created(example, augmented):
+    kg2, _ = augmented
+    new = _new_facts(example, kg2)
+    g = nx.DiGraph()
+    g.add_edges_from((h, t) for h, _, t in new)
+    assert nx.is_directed_acyclic_graph(g)
+    pairs = {(h, t) for h, _, t in kg2.triples()}
+    assert not any((t, h) in pairs for h, _, t in new)
+
+
+def test_deterministic_by_seed(example, augmented):
+    kg2, _ = augmented
+    again, _ = kgaug.augment(example, phi_g=3.6, seed=0)
+    other, _ = kgaug.augment(example, phi_g=3.6, seed=1)
+    assert again == kg2
+    assert other != kg2
+
+
+def test_plan_reports_lemma2_and_templates(augmented):
+    _, plan = augmented
+    row = plan["date of birth"]
+    assert row.status == "planned" and row.strategy == "fictitious"
+    assert row.template and "hub" in row.template
+    assert row.deficit and row.deficit > 0
+    assert row.lemma2_branching == pytest.approx(
+        kgaug.bounds.min_relation_branching(plan.before.num_entities, 2, 3.6)
+    )
+    assert row.lemma2_facts > row.added_facts  # structure beats a random graph
+    assert plan["spouse"].status == "ok"
+    with pytest.raises(KeyError, match="did you mean 'spouse'"):
+        plan["spose"]
+    text = str(plan)
+    assert "augmentation plan" in text and "date of birth" in text
+    assert "<table>" in plan._repr_html_()
+    json.dumps(plan.to_dict())
+
+
+def test_unreachable_relation_is_explained():
+    kg = kgaug.KnowledgeGraph.from_triples(
+        [(f"film{i}", "publication date", f"{1990 + i % 3}") for i in range(6)]
+        + [("p", "born in", "1990")],
+        entity_types={
+            **{f"film{i}": "Object" for i in range(6)},
+            **{str(1990 + i): "Date" for i in range(3)},
+            "p": "Person",
+        },
+    )
+    kg2, plan = kgaug.augment(kg, phi_g=3.6)
+    assert "publication date" in plan.unreachable
+    reason = plan["publication date"].reason
+    assert "no relation ends at Object" in reason
+    assert "no relation starts at Date" in reason
+    assert not plan["publication date"].reached
+    assert "publication date" in str(plan)
+
+
+def test_relations_subset_and_skipped(example):
+    _, plan = kgaug.augment(example, phi_g=3.6, relations=["country"], seed=0)
+    assert plan.planned == ["country"]
+    assert plan["country"].reached
+    assert plan["publication date"].status == "skipped"
+    assert plan["publication date"].added_facts == 0
+    assert plan["publication date"].reason == "not among the requested relations"
+
+
+def test_counterfactual_strategy_connects_existing_entities(example):
+    kg2, plan = kgaug.augment(example, phi_g=3.6, strategy="counterfactual", seed=0)
+    new = _new_facts(example, kg2)
+    assert new
+    assert set(kg2.entities) == set(example.entities)  # no new entities
+    cf = kg2.subgraph(provenance=["counterfactual"])
+    assert cf.num_facts == len(new) == plan.added_by_provenance["counterfactual"]
+    schema = learn_schema(example)
+    per_head = Counter((h, r) for h, r, _ in kg2.triples())
+    pairs = {(h, t) for h, _, t in kg2.triples()}
+    for h, r, t in new:
+        assert kg2.entity_type(h) == schema[r].head_type
+        if schema[r].functional:
+            assert per_head[(h, r)] == 1
+        assert (t, h) not in pairs
+    # counterfactual alone cannot reach everything here; chained with fictitious it can
+    assert plan.unreachable or not plan.confirmed
+    _, both = kgaug.augment(
+        example, phi_g=3.6, strategy=("counterfactual", "fictitious"), seed=0
+    )
+    assert both.confirmed and not both.unreachable
+
+
+def test_llm_proposer_is_filtered(example):
+    calls = []
+
+    def proposer(kg, relation, n):
+        calls.append((relation, n))
+        # one good fact (fictitious film -> well-connected real director), one wrong type,
+        # one duplicate of a real fact
+        yield ("The Invented Film", relation, "James Cameron")
+        yield ("James Cameron", relation, "Titanic")
+        yield ("Titanic", "director", "James Cameron")
+
+    with pytest.raises(ValueError, match="proposer"):
+        kgaug.augment(example, strategy="llm")
+    kg2, plan = kgaug.augment(
+        example, phi_g=3.6, strategy="llm", relations=["director"], proposer=proposer,
+        max_rounds=1,
+    )
+    assert calls and calls[0][0] == "director"
+    assert ("The Invented Film", "director", "James Cameron") in kg2
+    assert ("James Cameron", "director", "Titanic") not in kg2
+    assert any("rejected" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"hops": 3},
+        {"hops": (2, 3)},
+        {"count": "paths"},
+        {"directed": False, "phi_g": 12.0},
+        {"phi_g": 8.0},
+    ],
+)
+def test_other_counting_modes_are_confirmed(example, options):
+    kg2, plan = kgaug.augment(example, **{"phi_g": 3.6, "seed": 0, **options})
+    assert plan.confirmed, str(plan)
+    rep = kgaug.compute_phi(
+        kg2,
+        hops=options.get("hops", 2),
+        count=options.get("count", "facts"),
+        directed=options.get("directed", True),
+        phi_g=options.get("phi_g", 3.6),
+    )
+    assert rep.generalizable
+
+
+def test_untyped_powerlaw_graph():
+    kg = kgaug.datasets.powerlaw_kg(5000, 8, branching=1.0, seed=0)
+    assert kgaug.compute_phi(kg).failing
+    kg2, plan = kgaug.augment(kg, seed=0)
+    assert plan.confirmed
+    assert kgaug.compute_phi(kg2).generalizable
+
+
+def test_budget_is_respected(example):
+    _, plan = kgaug.augment(example, phi_g=3.6, max_new_facts=50, seed=0)
+    assert plan.added_facts <= 50
+    assert any("budget" in w for w in plan.warnings)
+    assert not plan.confirmed
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"strategy": "magic"}, ValueError, "unknown strategy"),
+        ({"strategy": ()}, ValueError, "strategy is empty"),
+        ({"margin": 0}, ValueError, "margin"),
+        ({"max_rounds": 0}, ValueError, "max_rounds"),
+        ({"relations": ["directr"]}, KeyError, "did you mean 'director'"),
+        ({"phi_g": -1}, ValueError, "phi_g"),
+    ],
+)
+def test_bad_arguments(example, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        kgaug.plan_augmentation(example, **kwargs)
+
+
+def test_augment_inferred_gives_distinct_facts(example):
+    s = augment_inferred(example, 100, seed=0)
+    facts = {(a[0], tuple(b), a[-1]) for a, b in zip(s.nodes.tolist(), s.steps.tolist())}
+    assert len(s) == len(facts) == 100
+    total = kgaug.compute_phi(example).inferred
+    with pytest.raises(ValueError, match=f"found only {total} distinct"):
+        augment_inferred(example, total + 1, seed=0)
+
+
+def test_diversify_keeps_answers(example):
+    items = list(kgaug.sample_paths(example, 2, 20, seed=0))
+    qs = TemplateVerbalizer().verbalize(items)
+    out = diversify(qs, variants=3)
+    assert out[0] == qs[0]
+    assert len(out) > len(qs)
+    by_source: dict = {}
+    for q in out:
+        by_source.setdefault(q.source, set()).add(q.answer)
+    assert all(len(a) == 1 for a in by_source.values())
+    assert diversify(qs, variants=1) == qs
+
+
+def test_name_collisions_never_reuse_real_labels(example, augmented):
+    kg2, _ = augmented
+    new_entities = set(kg2.entities) - set(example.entities)
+    assert new_entities
+    assert all(not e.isdigit() for e in new_entities if kg2.entity_type(e) != "Date")
+    assert np.all(kg2.entity_type_codes >= 0)  # every entity is typed
