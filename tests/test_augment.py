@@ -238,7 +238,7 @@ def test_budget_is_respected(example):
     [
         ({"strategy": "magic"}, ValueError, "unknown strategy"),
         ({"strategy": ()}, ValueError, "strategy is empty"),
-        ({"margin": 0}, ValueError, "margin"),
+        ({"margin": -0.1}, ValueError, "margin"),
         ({"max_rounds": 0}, ValueError, "max_rounds"),
         ({"relations": ["directr"]}, KeyError, "did you mean 'director'"),
         ({"phi_g": -1}, ValueError, "phi_g"),
@@ -277,3 +277,23 @@ def test_name_collisions_never_reuse_real_labels(example, augmented):
     assert new_entities
     assert all(not e.isdigit() for e in new_entities if kg2.entity_type(e) != "Date")
     assert np.all(kg2.entity_type_codes >= 0)  # every entity is typed
+
+
+def test_overall_phi_target_makes_room_for_a_dataset(example):
+    kg2, plan = kgaug.augment(example, phi_g=3.6, overall_phi=5.0, seed=0)
+    assert plan.confirmed
+    assert plan.overall_phi_after >= 5.0 > plan.overall_phi_before
+    assert kgaug.compute_phi(kg2).phi == pytest.approx(plan.overall_phi_after)
+    ds = kgaug.build_composition_dataset(kg2, phi=3.6, seed=0)
+    assert ds.phi == pytest.approx(3.6, abs=0.01)
+    _, impossible = kgaug.augment(example, phi_g=3.6, overall_phi=50.0, seed=0)
+    assert not impossible.confirmed
+    assert any("overall_phi=50" in w for w in impossible.warnings)
+
+
+def test_templates_prefer_unambiguous_queries(example, augmented):
+    """Each fictitious entity has at most one value per relation at phi_G = 3.6."""
+    kg2, _ = augmented
+    old = set(example.entities)
+    per_head = Counter((h, r) for h, r, _ in kg2.triples() if h not in old)
+    assert max(per_head.values()) == 1

@@ -137,6 +137,10 @@ class AugmentationPlan(BaseModel):
         New (fictitious) entities.
     added_by_provenance : dict of str to int
         New facts per provenance.
+    overall_phi : float or None
+        Requested overall phi ``|F_n| / |F_A|`` (``None``: not requested).
+    overall_phi_before, overall_phi_after : float or None
+        Measured before and after.
     warnings : list of str
         Anything that did not go as planned.
     """
@@ -155,6 +159,9 @@ class AugmentationPlan(BaseModel):
     added_facts: int
     added_entities: int
     added_by_provenance: dict[str, int]
+    overall_phi: float | None = None
+    overall_phi_before: float | None = None
+    overall_phi_after: float | None = None
     warnings: list[str]
 
     _result: KnowledgeGraph | None = PrivateAttr(default=None)
@@ -192,8 +199,17 @@ class AugmentationPlan(BaseModel):
 
     @property
     def confirmed(self) -> bool:
-        """Every planned relation reached phi_G in the exact recount."""
-        return all(r.reached for r in self.rows if r.status == "planned")
+        """Whether everything asked for was reached.
+
+        Every requested relation below phi_G reached it in the exact recount (none is
+        unreachable), and so did the overall phi if one was requested.
+        """
+        overall = self.overall_phi is None or (self.overall_phi_after or 0.0) >= self.overall_phi
+        return (
+            overall
+            and not self.unreachable
+            and all(r.reached for r in self.rows if r.status == "planned")
+        )
 
     def __getitem__(self, relation: str) -> RelationPlan:
         for r in self.rows:
@@ -217,6 +233,11 @@ class AugmentationPlan(BaseModel):
             f"{self.rounds} round(s); "
             + ("all planned relations reach phi_G" if self.confirmed else "NOT all reached")
         )
+        if self.overall_phi is not None:
+            s += (
+                f"\noverall phi {self.overall_phi_before or 0.0:.3f} -> "
+                f"{self.overall_phi_after or 0.0:.3f} (target {self.overall_phi:g})"
+            )
         if self.unreachable:
             s += f"; unreachable: {', '.join(self.unreachable)}"
         return s
@@ -282,7 +303,8 @@ def plan_augmentation(
     directed: bool = True,
     relations: Iterable[str] | None = None,
     seed: int = 0,
-    margin: float = 0.5,
+    margin: float = 0.0,
+    overall_phi: float | None = None,
     max_rounds: int = 6,
     max_new_facts: int | None = None,
     max_reuse: int = 20,
@@ -308,8 +330,16 @@ def plan_augmentation(
     seed : int
         Seed for names and choices: the same seed gives the same result.
     margin : float
-        New facts are built to create ``c = ceil(phi_G (1 + margin))`` 2-hop facts each
-        (at least ``ceil(phi_G) + 1``); larger means fewer but bigger templates.
+        Every new fact is built to create at least ``c = ceil(phi_G (1 + margin))`` 2-hop
+        facts, so it never lowers a relation's phi below ``c``; the relation being raised
+        gets many more through large fans. A positive margin leaves headroom (if some
+        facts are later dropped) at the price of feasibility: a fictitious entity can only
+        have one fact per relation leaving its type.
+    overall_phi : float, optional
+        Also raise the graph's overall phi ``|F_n| / |F_A|`` to this value. A dataset built
+        from the graph counts every inferred fact once (``phi_r`` counts it for each
+        relation it involves) and loses some to test splits, so a training set of phi
+        ``D`` needs an overall phi of roughly ``D / 0.7`` (see :mod:`kgaug.dataset`).
     max_rounds : int
         Augment-and-recount rounds before giving up on a relation.
     max_new_facts : int, optional
@@ -344,8 +374,9 @@ def plan_augmentation(
             raise ValueError(f"unknown strategy {s!r}; use one of {STRATEGIES}")
     if "llm" in strategies and proposer is None:
         raise ValueError("strategy 'llm' needs proposer=callable(kg, relation, n)")
-    if not (0 < margin <= 10):
-        raise ValueError(f"margin must be in (0, 10], got {margin}")
+    if not (0 <= margin <= 10):
+        raise ValueError(f"margin must be in [0, 10], got {margin}")
+    target_overall = None if overall_phi is None else check_positive(overall_phi, "overall_phi")
     if max_rounds < 1:
         raise ValueError(f"max_rounds must be >= 1, got {max_rounds}")
     if max_reuse < 1:
@@ -356,7 +387,7 @@ def plan_augmentation(
     wanted = list(kg.relations) if relations is None else list(relations)
     for r in wanted:
         kg.relation_id(r)  # raises with close matches
-    c = max(math.ceil(g * (1.0 + margin)), math.ceil(g) + 1)
+    c = max(math.ceil(g * (1.0 + margin)), 1)
     schema = learned_schema(kg)
     failing = [r for r in wanted if before.relations[r].generalizable is False]
     factory = GadgetFactory(kg, schema, c, favour=set(failing), deep=n_min >= 3)
@@ -366,20 +397,45 @@ def plan_augmentation(
     best: dict[str, tuple[Template, Counter[str], dict[str, float]]] = {}
     for r in failing:
         row = before.relations[r]
-        scored: list[tuple[int, int, Template, Counter[str], dict[str, float]]] = []
+        scored: list[tuple[bool, int, int, Template, Counter[str], dict[str, float]]] = []
         for tpl in factory.options(r):
             d_a, d_i = factory.effect(tpl)
             n = copies_needed(row.inferred, row.atomic, g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1)
-            if n > 0:
-                scored.append((n * len(tpl.edges), len(scored), tpl, d_a, d_i))
+            if n > 0:  # unambiguous templates first: datasets drop ambiguous queries
+                scored.append((tpl.ambiguous, n * len(tpl.edges), len(scored), tpl, d_a, d_i))
         if scored:
-            scored.sort(key=lambda x: (x[0], x[1]))
-            best[r] = scored[0][2:]
+            scored.sort(key=lambda x: (x[0], x[1], x[2]))
+            best[r] = scored[0][3:]
+
+    # the template that adds the most 2-hop facts per new fact, for the overall target
+    best_overall: tuple[Template, Counter[str], dict[str, float]] | None = None
+    if target_overall is not None:
+        top = -math.inf
+        for r in wanted:
+            if before.relations[r].atomic == 0:
+                continue
+            for tpl in factory.options(r):
+                d_a, d_i = factory.effect(tpl)
+                if tpl.ambiguous:  # an overall target is for datasets, which drop those
+                    continue
+                gain = (d_i.get("", 0.0) - target_overall * len(tpl.edges)) / len(tpl.edges)
+                if gain > top and gain > 0:
+                    top, best_overall = gain, (tpl, d_a, d_i)
+        if best_overall is None:
+            warnings_init = [
+                f"overall_phi={target_overall:g}: no template adds more than "
+                f"{target_overall:g} inferred facts per new fact"
+            ]
+        else:
+            warnings_init = []
+    else:
+        warnings_init = []
+    scale_overall = 1.0
 
     inst = Instantiator(factory, seed, max_reuse)
     current = kg
     report = before
-    warnings: list[str] = []
+    warnings: list[str] = list(warnings_init)
     used: dict[str, str] = {}
     counter_taken: set[tuple[int, int, int]] = set()
     rounds = 0
@@ -397,7 +453,12 @@ def plan_augmentation(
                 for r in failing
                 if report.relations[r].generalizable is False and r not in stalled
             ]
-            if not todo:
+            overall_short = (
+                target_overall is not None
+                and best_overall is not None
+                and (report.phi or 0.0) < target_overall
+            )
+            if not todo and not overall_short:
                 break
             rounds += 1
             bar.update(1)
@@ -405,6 +466,7 @@ def plan_augmentation(
             est_i = {r.relation: float(r.inferred) for r in report.rows}
             surplus0 = {r: est_i[r] - g * est_a[r] for r in todo}
             expected.clear()
+            est_new_chains = 0.0
             new: list[Triple] = []
             todo.sort(key=lambda r: -(report.relations[r].needed or 0))
             for r in todo:
@@ -420,6 +482,7 @@ def plan_augmentation(
                         start = len(inst.facts)
                         made = inst.add(tpl, n)
                         expected[r] = made * (d_i.get(r, 0.0) - g * d_a.get(r, 0))
+                        est_new_chains += made * d_i.get("", 0.0)
                         new += [
                             Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
                             for h, rel, t in inst.facts[start:]
@@ -427,7 +490,8 @@ def plan_augmentation(
                         for rel, k in d_a.items():
                             est_a[rel] += made * k
                         for rel, k2 in d_i.items():
-                            est_i[rel] += made * k2
+                            if rel:  # "" is the total
+                                est_i[rel] += made * k2
                         if made:
                             used.setdefault(r, strat)
                     elif strat == "counterfactual":
@@ -454,6 +518,7 @@ def plan_augmentation(
                             )
                         est_a[r] += len(facts)
                         est_i[r] += len(facts) * c
+                        est_new_chains += len(facts) * c
                         if facts:
                             used.setdefault(r, strat)
                     elif strat == "llm" and proposer is not None:
@@ -470,8 +535,30 @@ def plan_augmentation(
                         ]
                         est_a[r] += len(facts_l)
                         est_i[r] += len(facts_l) * c
+                        est_new_chains += len(facts_l) * c
                         if facts_l:
                             used.setdefault(r, strat)
+            overall_expected = 0.0
+            if overall_short and best_overall is not None and target_overall is not None:
+                tpl, d_a, d_i = best_overall
+                est_total_i = float(report.inferred) + est_new_chains
+                est_total_a = report.atomic + len(new)
+                per_copy = d_i.get("", 0.0) - target_overall * len(tpl.edges)
+                missing = target_overall * est_total_a - est_total_i
+                if missing > 0 and per_copy > 0:
+                    n = math.ceil(missing / per_copy * 1.1 * scale_overall)
+                    start = len(inst.facts)
+                    made = inst.add(tpl, n)
+                    overall_expected = made * per_copy
+                    new += [
+                        Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
+                        for h, rel, t in inst.facts[start:]
+                    ]
+            overall_before = (
+                report.inferred - target_overall * report.atomic
+                if (target_overall is not None)
+                else 0.0
+            )
             if max_new_facts is not None and added_total + len(new) > max_new_facts:
                 keep = max(0, max_new_facts - added_total)
                 warnings.append(
@@ -486,6 +573,13 @@ def plan_augmentation(
                 new, entity_types={k: v for k, v in inst.types.items() if v is not None}
             )
             report = compute_phi(current, hops, mode, directed, g, progress=False)
+            if overall_expected > 0 and target_overall is not None:
+                gained_overall = report.inferred - target_overall * report.atomic - overall_before
+                if gained_overall > 0:
+                    scale_overall = min(20.0, max(1.0, overall_expected / gained_overall))
+                else:
+                    best_overall = None
+                    warnings.append(f"overall_phi={target_overall:g} stopped converging")
             for r in todo:  # a relation whose deficit did not shrink will not converge
                 d = report.relations[r].needed or 0
                 if r in last_deficit and d >= last_deficit[r]:
@@ -584,6 +678,9 @@ def plan_augmentation(
         added_by_provenance={
             k: by_prov[k] - before_prov[k] for k in ("synthetic", "counterfactual")
         },
+        overall_phi=target_overall,
+        overall_phi_before=before.phi,
+        overall_phi_after=after.phi,
         warnings=warnings,
     )
     plan._result = current

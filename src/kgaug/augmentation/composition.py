@@ -99,6 +99,16 @@ class Template:
         return sum(1 for a, _, _ in self.edges if a == u)
 
     @property
+    def ambiguous(self) -> bool:
+        """Some entity has two values of one relation (its 2-hop queries get two answers)."""
+        seen: set[tuple[int, str]] = set()
+        for u, r, _ in self.edges:
+            if (u, r) in seen:
+                return True
+            seen.add((u, r))
+        return False
+
+    @property
     def num_fresh(self) -> int:
         """Fictitious entities per copy."""
         return sum(1 for _, slot, _ in self.nodes if not slot)
@@ -178,12 +188,21 @@ class GadgetFactory:
         ok = False
         ins = self.schema.into(type_)
         if ins and depth <= 3:
-            if self.schema.out_capacity(type_) >= self.c:
+            if self.cap(type_) >= self.c:
                 ok = True
             else:  # sources must be hubs themselves
                 ok = any(self.can_hub(self.schema[p].head_type, depth + 1) for p in ins)
         self._hub_ok[key] = ok
         return ok
+
+    def cap(self, type_: str | None) -> float:
+        """Most outgoing facts one fictitious ``type_`` entity can get.
+
+        One per relation leaving the type, and any number more if one of them is not
+        functional (a second spouse). Hubs use distinct relations first: several values of
+        one relation make its 2-hop queries ambiguous.
+        """
+        return self.schema.out_capacity(type_)
 
     def _has_hub_sources(self, type_: str | None) -> bool:
         sch = self.schema
@@ -208,25 +227,25 @@ class GadgetFactory:
         """
         sch = self.schema
         u = tpl.fresh(type_)
-        used_functional: set[str] = set()
+        used: set[str] = set()
         for rel, tail in out_req:
             tpl.edge(u, rel, self._tail_node(tpl, rel) if tail is None else tail)
-            if sch[rel].functional:
-                used_functional.add(rel)
-        outs = self._ordered(sch.out_of(type_))
-        cap = sch.out_capacity(type_)
+            used.add(rel)
+        # distinct relations first, so that a query (x, p, s) through the hub has a single
+        # answer; repeat non-functional relations only if the fan-out needs it
         want_out = self.c if fan_out is None else max(fan_out, self.c)
-        goal = want_out if cap >= want_out else int(min(cap, want_out))
+        outs = self._ordered(sch.out_of(type_))
+        for rel in outs:
+            if tpl.out_degree(u) >= want_out:
+                break
+            if rel not in used:
+                tpl.edge(u, rel, self._tail_node(tpl, rel))
+                used.add(rel)
+        multi = [r for r in outs if not sch[r].functional]
         i = 0
-        while tpl.out_degree(u) < goal and outs:
-            rel = outs[i % len(outs)]
+        while tpl.out_degree(u) < want_out and multi:
+            rel = multi[i % len(multi)]
             i += 1
-            if sch[rel].functional:
-                if rel in used_functional:
-                    if all(sch[o].functional and o in used_functional for o in outs):
-                        break
-                    continue
-                used_functional.add(rel)
             tpl.edge(u, rel, self._tail_node(tpl, rel))
         leaves_ok = tpl.out_degree(u) >= self.c and not (
             self.deep and depth == 0 and self._has_hub_sources(type_)
@@ -239,7 +258,7 @@ class GadgetFactory:
         if not leaves_ok:
             # sources must be hubs: prefer types whose hubs can use plain leaves (a
             # recursion through another low-capacity type grows exponentially)
-            cheap = [p for p in ins if sch.out_capacity(sch[p].head_type) >= self.c]
+            cheap = [p for p in ins if self.cap(sch[p].head_type) >= self.c]
             ins = cheap or [p for p in ins if self.can_hub(sch[p].head_type, depth + 1)]
         j = 0
         want_in = self.c if fan_in is None else max(fan_in, self.c)
@@ -261,14 +280,11 @@ class GadgetFactory:
         c = self.c
         out: list[Template] = []
         if self.can_hub(s.head_type):
-            k = 1 if s.functional else c
-            for a in (c, 2 * c, 4 * c):
-                tpl = Template(
-                    f"fictitious {s.head_type} hub: {a} facts in, {k} '{relation}' fact(s) out"
-                )
-                self.hub(tpl, s.head_type, out_req=[(relation, None)] * k, fan_in=a)
+            for a in (c, 2 * c, 4 * c, 8 * c):
+                tpl = Template(f"fictitious {s.head_type} hub: {a} facts in, '{relation}' out")
+                self.hub(tpl, s.head_type, out_req=[(relation, None)], fan_in=a)
                 out.append(tpl)
-        cap = self.schema.out_capacity(s.tail_type)
+        cap = self.cap(s.tail_type)
         if cap >= c and self.schema.into(s.tail_type):
             for k in (c, 2 * c, 4 * c):
                 for b in (c, 2 * c):
@@ -294,15 +310,14 @@ class GadgetFactory:
         elif not self.can_hub(s.head_type):
             parts.append(
                 f"a fictitious {s.head_type} cannot get {self.c} incoming facts whose own "
-                f"chains pay off (only functional relations leave {s.head_type})"
+                f"chains pay off (too few relations leave {s.head_type})"
             )
-        cap = self.schema.out_capacity(s.tail_type)
         if not self.schema.out_of(s.tail_type):
             parts.append(f"no relation starts at {s.tail_type} entities, so nothing can follow it")
-        elif cap < self.c:
+        elif self.cap(s.tail_type) < self.c:
             parts.append(
-                f"a {s.tail_type} entity can carry only {int(cap)} outgoing fact(s) "
-                f"(fewer than {self.c})"
+                f"a {s.tail_type} entity can carry only {int(self.cap(s.tail_type))} "
+                f"outgoing fact(s) (fewer than {self.c})"
             )
         if not len(self.top_candidates(s.tail_type)):
             parts.append(f"no existing {s.tail_type} has {self.c} or more outgoing facts")
@@ -314,13 +329,18 @@ class GadgetFactory:
 
     # -- effect of one template copy -----------------------------------------------------------
     def effect(self, tpl: Template) -> tuple[Counter[str], dict[str, float]]:
-        """Estimated new atomic facts and 2-hop inferred facts per relation for one copy."""
+        """Estimated new atomic facts and 2-hop inferred facts per relation for one copy.
+
+        The inferred counts are "involves r" counts; key ``""`` holds the number of new
+        2-hop facts, each counted once.
+        """
         d_atomic: Counter[str] = Counter()
         d_inferred: dict[str, float] = defaultdict(float)
         in_e: dict[int, list[tuple[int, str]]] = defaultdict(list)
         out_e: dict[int, list[tuple[str, int]]] = defaultdict(list)
 
         def chain(a: str, b: str, w: float = 1.0) -> None:
+            d_inferred[""] += w
             d_inferred[a] += w
             if b != a:
                 d_inferred[b] += w
