@@ -131,7 +131,7 @@ def test_unreachable_relation_is_explained():
             "p": "Person",
         },
     )
-    kg2, plan = kgaug.augment(kg, phi_g=3.6)
+    _kg2, plan = kgaug.augment(kg, phi_g=3.6)
     assert "publication date" in plan.unreachable
     reason = plan["publication date"].reason
     assert "no relation ends at Object" in reason
@@ -166,9 +166,7 @@ def test_counterfactual_strategy_connects_existing_entities(example):
         assert (t, h) not in pairs
     # counterfactual alone cannot reach everything here; chained with fictitious it can
     assert plan.unreachable or not plan.confirmed
-    _, both = kgaug.augment(
-        example, phi_g=3.6, strategy=("counterfactual", "fictitious"), seed=0
-    )
+    _, both = kgaug.augment(example, phi_g=3.6, strategy=("counterfactual", "fictitious"), seed=0)
     assert both.confirmed and not both.unreachable
 
 
@@ -186,7 +184,11 @@ def test_llm_proposer_is_filtered(example):
     with pytest.raises(ValueError, match="proposer"):
         kgaug.augment(example, strategy="llm")
     kg2, plan = kgaug.augment(
-        example, phi_g=3.6, strategy="llm", relations=["director"], proposer=proposer,
+        example,
+        phi_g=3.6,
+        strategy="llm",
+        relations=["director"],
+        proposer=proposer,
         max_rounds=1,
     )
     assert calls and calls[0][0] == "director"
