@@ -6,6 +6,11 @@ Subcommands
                           ``--paths``, ``--json``); ``--example`` uses the bundled KG.
 ``kgaug summary FILE``    entity, relation, type and provenance counts.
 ``kgaug bounds``          Lemma 1, Lemma 2 and the node-count bound for given sizes.
+``kgaug plan FILE``       augmentation plan (dry run, confirmed by exact recount).
+``kgaug augment FILE``    write the augmented graph (JSONL) and its plan.
+``kgaug sample FILE``     exactly uniform simple paths (five-tuples), optionally as questions.
+``kgaug dataset FILE``    ID/OOD composition or comparison training set (JSONL files).
+``kgaug demo``            the end-to-end demo on the bundled example KG.
 
 File formats are chosen by suffix (``.tsv``/``.txt`` TSV, ``.jsonl`` JSON lines, ``.csv``
 CSV, ``.json`` 2WikiMultiHopQA; ``.gz`` allowed) or by ``--format``.
@@ -139,6 +144,158 @@ def _cmd_bounds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_options(args: argparse.Namespace) -> dict[str, object]:
+    strategies = [s for part in args.strategy for s in part.split(",") if s]
+    opts: dict[str, object] = {
+        "strategy": strategies if len(strategies) > 1 else strategies[0],
+        "directed": not args.undirected,
+        "count": "paths" if args.paths else "facts",
+        "seed": args.seed,
+        "margin": args.margin,
+        "progress": None if not getattr(args, "json", False) else False,
+    }
+    if args.relations:
+        opts["relations"] = args.relations
+    if args.overall_phi is not None:
+        opts["overall_phi"] = args.overall_phi
+    if args.max_new_facts is not None:
+        opts["max_new_facts"] = args.max_new_facts
+    return opts
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from kgaug.plan import plan_augmentation
+
+    kg = load_graph(args.file, args.format, args.example)
+    hops = _hops(args.hops)
+    plan = plan_augmentation(
+        kg,
+        args.phi_g,
+        hops if len(hops) > 1 else hops[0],
+        **_plan_options(args),  # type: ignore[arg-type]
+    )
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(plan)
+    return 0 if plan.confirmed else 1
+
+
+def _cmd_augment(args: argparse.Namespace) -> int:
+    from kgaug._fileio import atomic_write
+    from kgaug.io import write_jsonl
+    from kgaug.plan import plan_augmentation
+
+    kg = load_graph(args.file, args.format, args.example)
+    hops = _hops(args.hops)
+    plan = plan_augmentation(
+        kg,
+        args.phi_g,
+        hops if len(hops) > 1 else hops[0],
+        **_plan_options(args),  # type: ignore[arg-type]
+    )
+    out = Path(args.out)
+    write_jsonl(plan.result, out)
+    log = out.with_name(out.name.split(".")[0] + ".plan.json")
+    with atomic_write(log) as fh:
+        fh.write(json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    print(plan)
+    print(f"\nwrote {out} ({plan.result.num_facts} facts) and {log}")
+    return 0 if plan.confirmed else 1
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from kgaug.paths import sample_paths
+
+    kg = load_graph(args.file, args.format, args.example)
+    rel: object = None
+    if args.relations:
+        rel = (
+            args.relations[0]
+            if len(args.relations) == 1
+            else [None if r in ("*", "_") else r for r in args.relations]
+        )
+    sample = sample_paths(
+        kg,
+        args.hops,
+        args.k,
+        args.seed,
+        relations=rel,  # type: ignore[arg-type]
+        unique=not args.with_replacement,
+        directed=not args.undirected,
+    )
+    if args.questions:
+        from kgaug.verbalize import TemplateVerbalizer
+
+        for q in TemplateVerbalizer(seed=args.seed).verbalize(list(sample)):
+            print(f"{q.question}\t{q.answer}")
+    else:
+        for t in sample.to_tuples():
+            print("\t".join(t))
+    return 0
+
+
+def _cmd_dataset(args: argparse.Namespace) -> int:
+    from kgaug.dataset import build_comparison_dataset, build_composition_dataset
+
+    kg = load_graph(args.file, args.format, args.example)
+    if args.task == "composition":
+        ds = build_composition_dataset(
+            kg,
+            phi=args.phi,
+            hops=args.hops,
+            ood_fraction=args.ood_fraction,
+            seed=args.seed,
+            directed=not args.undirected,
+            allow_short=args.allow_short,
+        )
+    else:
+        ds = build_comparison_dataset(
+            kg,
+            attributes=args.attributes,
+            phi=args.phi,
+            style=args.style,
+            ood_fraction=args.ood_fraction,
+            seed=args.seed,
+            allow_short=args.allow_short,
+        )
+    path = ds.write_jsonl(args.out)
+    print(repr(ds))
+    print(f"\nwrote {path}/")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from kgaug.demo import run_demo
+
+    run_demo(
+        args.out,
+        seed=args.seed,
+        phi_g=args.phi_g,
+        dataset_phi=args.dataset_phi,
+        echo=(lambda s: None) if args.quiet else print,
+    )
+    return 0
+
+
+def _add_plan_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hops", nargs="+", default=["2"], help="2, 3 or both ('2 3' or '2,3')")
+    p.add_argument("--phi-g", type=float, default=3.6, help="per-relation target (default 3.6)")
+    p.add_argument(
+        "--strategy",
+        nargs="+",
+        default=["fictitious"],
+        help="fictitious, counterfactual (several are tried in order)",
+    )
+    p.add_argument("--relations", nargs="+", help="relations to raise (default: all)")
+    p.add_argument("--overall-phi", type=float, help="also reach this overall phi")
+    p.add_argument("--margin", type=float, default=0.0, help="local-ratio margin (default 0)")
+    p.add_argument("--max-new-facts", type=int, help="budget of new facts")
+    p.add_argument("--undirected", action="store_true", help="count with inverse edges")
+    p.add_argument("--paths", action="store_true", help="count paths instead of facts")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``kgaug`` command."""
     parser = argparse.ArgumentParser(
@@ -172,6 +329,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_bounds)
+
+    p = sub.add_parser("plan", help="augmentation plan, confirmed by exact recount")
+    _add_input(p)
+    _add_plan_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("augment", help="write the augmented graph and its plan")
+    _add_input(p)
+    _add_plan_args(p)
+    p.add_argument("--out", required=True, help="output JSONL file (types and provenance)")
+    p.set_defaults(func=_cmd_augment)
+
+    p = sub.add_parser("sample", help="uniform simple paths (five-tuples) or questions")
+    _add_input(p)
+    p.add_argument("--hops", type=int, default=2, help="2, 3 or 4 (default 2)")
+    p.add_argument("-k", type=int, default=10, help="number of paths (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--relations",
+        nargs="+",
+        help="first-hop relation, or one per hop ('*' for any)",
+    )
+    p.add_argument("--undirected", action="store_true", help="also walk edges backwards")
+    p.add_argument("--with-replacement", action="store_true", help="allow repeated paths")
+    p.add_argument("--questions", action="store_true", help="print template questions")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("dataset", help="ID/OOD training set as JSONL files")
+    _add_input(p)
+    p.add_argument("--task", choices=("composition", "comparison"), default="composition")
+    p.add_argument("--phi", type=float, default=3.6, help="dataset phi (default 3.6)")
+    p.add_argument("--hops", type=int, default=2, help="composition: 2 or 3")
+    p.add_argument("--attributes", nargs="+", help="comparison: attribute relations")
+    p.add_argument("--style", choices=("same", "order"), default="same", help="comparison")
+    p.add_argument("--ood-fraction", type=float, default=0.05, help="OOD share (default 0.05)")
+    p.add_argument("--undirected", action="store_true", help="composition with inverse edges")
+    p.add_argument("--allow-short", action="store_true", help="accept a lower phi than asked")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_dataset)
+
+    p = sub.add_parser("demo", help="end-to-end demo on the bundled example KG")
+    p.add_argument("--out", default="kgaug-demo", help="output folder (default kgaug-demo)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--phi-g", type=float, default=3.6, help="per-relation target")
+    p.add_argument("--dataset-phi", type=float, default=3.6, help="training-set phi")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=_cmd_demo)
     return parser
 
 

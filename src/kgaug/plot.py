@@ -73,8 +73,8 @@ def plot_phi(
     ax.set_yticks(y, names)
     ax.axvline(report.phi_g, color="black", linestyle="--", linewidth=1)
     ax.annotate(
-        f"phi_G = {report.phi_g:g}",
-        xy=(report.phi_g, 1.0),
+        f" phi_G = {report.phi_g:g}",
+        xy=(report.phi_g, 0.005),
         xycoords=("data", "axes fraction"),
         ha="left",
         va="bottom",

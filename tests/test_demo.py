@@ -1,0 +1,108 @@
+"""The end-to-end demo and the pipeline commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import kgaug
+from kgaug.cli import main
+from kgaug.demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def demo_dirs(tmp_path_factory):
+    a = tmp_path_factory.mktemp("demo_a")
+    b = tmp_path_factory.mktemp("demo_b")
+    out: list[str] = []
+    ra = run_demo(a, seed=0, progress=False, echo=out.append)
+    rb = run_demo(b, seed=0, progress=False, echo=lambda s: None)
+    return a, b, ra, rb, "\n".join(out)
+
+
+def test_demo_goes_from_failing_to_generalizable(demo_dirs):
+    _, _, ra, _, text = demo_dirs
+    assert ra.failing_before  # some relations below 3.6 before
+    assert ra.failing_after == []  # all at or above after
+    assert ra.composition_phi == pytest.approx(3.6, abs=0.01)
+    assert ra.comparison_phi == pytest.approx(8.0, abs=0.01)
+    for heading in (
+        "phi before",
+        "augmentation plan",
+        "phi after",
+        "five-tuples",
+        "composition dataset",
+        "comparison",
+    ):
+        assert heading in text
+    assert "Q: " in text and "A: " in text
+
+
+def test_demo_files_are_complete_and_byte_identical(demo_dirs):
+    a, b, ra, rb, _ = demo_dirs
+    assert ra.files == rb.files
+    for name in ra.files:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    plan = json.loads((a / "plan.json").read_text())
+    assert plan["confirmed"] is True
+    after = json.loads((a / "phi_after.json").read_text())
+    assert after["verdict"] == "generalizable"
+    kg2 = kgaug.KnowledgeGraph.from_jsonl(a / "kg_augmented.jsonl")
+    assert kgaug.compute_phi(kg2).generalizable
+    ds = kgaug.Dataset.read_jsonl(a / "composition")
+    assert ds.phi == pytest.approx(ra.composition_phi)
+    assert ra.plot == "phi.png" and (a / "phi.png").stat().st_size > 10_000
+    first = json.loads((a / "questions.jsonl").read_text().splitlines()[0])
+    assert set(first) == {"five_tuple", "question", "answer", "status"}
+
+
+def test_demo_other_seed_differs(demo_dirs):
+    a, _, _, _, _ = demo_dirs
+    kg2 = kgaug.KnowledgeGraph.from_jsonl(a / "kg_augmented.jsonl")
+    other, _ = kgaug.augment(kgaug.datasets.load_example(), 3.6, overall_phi=5.0, seed=1)
+    same, _ = kgaug.augment(kgaug.datasets.load_example(), 3.6, overall_phi=5.0, seed=0)
+    assert same == kg2
+    assert other != kg2
+
+
+def test_cli_plan_augment_sample_dataset(tmp_path, capsys):
+    assert main(["plan", "--example"]) == 0
+    assert "augmentation plan" in capsys.readouterr().out
+    assert main(["plan", "--example", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["confirmed"] is True
+    out = tmp_path / "aug.jsonl"
+    assert main(["augment", "--example", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "aug.plan.json").exists()
+    kg2 = kgaug.KnowledgeGraph.from_jsonl(out)
+    assert kgaug.compute_phi(kg2).generalizable
+    assert main(["sample", str(out), "-k", "4", "--relations", "director", "*"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and all(line.split("\t")[1] == "director" for line in lines)
+    assert main(["sample", "--example", "-k", "2", "--questions"]) == 0
+    assert capsys.readouterr().out.count("?") >= 2
+    ds_dir = tmp_path / "ds"
+    assert main(["dataset", str(out), "--phi", "2.0", "--out", str(ds_dir)]) == 0
+    assert (ds_dir / "train.jsonl").exists()
+    capsys.readouterr()
+    # an unreachable dataset phi is an error naming the achievable maximum
+    assert main(["dataset", "--example", "--phi", "9", "--out", str(tmp_path / "x")]) == 2
+    assert "achievable" in capsys.readouterr().err
+
+
+def test_cli_plan_exit_status_when_unreachable(tmp_path, capsys):
+    p = tmp_path / "kg.jsonl"
+    rows = [
+        {
+            "head": f"f{i}",
+            "head_type": "Object",
+            "relation": "publication date",
+            "tail": str(1990 + i % 3),
+            "tail_type": "Date",
+        }
+        for i in range(6)
+    ]
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert main(["plan", str(p)]) == 1
+    assert "unreachable" in capsys.readouterr().out
