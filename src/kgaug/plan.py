@@ -382,6 +382,8 @@ def plan_augmentation(
     if max_reuse < 1:
         raise ValueError(f"max_reuse must be >= 1, got {max_reuse}")
 
+    if kg.num_facts == 0:
+        raise ValueError("kg has no facts: there is nothing to augment")
     before = compute_phi(kg, hops, mode, directed, g, progress=False)
     n_min = min(before.hops)
     wanted = list(kg.relations) if relations is None else list(relations)

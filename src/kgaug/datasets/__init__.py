@@ -5,6 +5,7 @@
   knowledge; sparse enough that several relations fail ``phi_G = 3.6``.
 - :func:`powerlaw_kg`: seeded synthetic multi-relational KGs with power-law degrees, for
   benchmarks and scale tests.
+- :func:`random_kg`: uniformly random KGs (the model of the paper's Lemma 1).
 - :func:`wang_composition` / :func:`wang_comparison`: the synthetic KGs of Wang et al.
   (2024), the known-good setting to compare a real KG against.
 """
@@ -12,7 +13,14 @@
 from __future__ import annotations
 
 from kgaug.datasets._example import example_path, load_example
-from kgaug.datasets._synthetic import powerlaw_kg
+from kgaug.datasets._synthetic import powerlaw_kg, random_kg
 from kgaug.datasets._wang import wang_comparison, wang_composition
 
-__all__ = ["example_path", "load_example", "powerlaw_kg", "wang_comparison", "wang_composition"]
+__all__ = [
+    "example_path",
+    "load_example",
+    "powerlaw_kg",
+    "random_kg",
+    "wang_comparison",
+    "wang_composition",
+]

@@ -6,7 +6,7 @@ import numpy as np
 
 from kgaug.kg import KnowledgeGraph
 
-__all__ = ["powerlaw_kg"]
+__all__ = ["powerlaw_kg", "random_kg"]
 
 
 def powerlaw_kg(
@@ -90,4 +90,41 @@ def powerlaw_kg(
         entities=[f"e{i}" for i in range(n)],
         relations=[f"r{i}" for i in range(num_relations)],
         source=f"powerlaw_kg({num_facts}, {num_relations}, seed={seed})",
+    )
+
+
+def random_kg(
+    num_entities: int, num_facts: int, num_relations: int = 1, *, seed: int = 0
+) -> KnowledgeGraph:
+    """A uniformly random KG: ``num_facts`` distinct facts between distinct entities.
+
+    The random-graph model of the paper's Lemma 1 (each ordered pair of distinct entities
+    equally likely), with relations drawn uniformly. ``b = num_facts / num_entities``.
+
+    Raises
+    ------
+    ValueError
+        More facts than ordered pairs times relations.
+    """
+    if num_entities < 2:
+        raise ValueError(f"num_entities must be >= 2, got {num_entities}")
+    if num_relations < 1:
+        raise ValueError(f"num_relations must be >= 1, got {num_relations}")
+    slots = num_entities * (num_entities - 1) * num_relations
+    if not 0 <= num_facts <= slots:
+        raise ValueError(
+            f"num_facts must be in 0..{slots} (ordered pairs x relations), got {num_facts}"
+        )
+    rng = np.random.default_rng(seed)
+    keys = rng.choice(slots, size=num_facts, replace=False)
+    pair, r = np.divmod(keys, num_relations)
+    h, t = np.divmod(pair, num_entities - 1)
+    t = t + (t >= h)  # skip the diagonal: no self-loops
+    return KnowledgeGraph.from_arrays(
+        h,
+        r,
+        t,
+        entities=[f"e{i}" for i in range(num_entities)],
+        relations=[f"r{i}" for i in range(num_relations)],
+        source=f"random_kg({num_entities}, {num_facts}, {num_relations}, seed={seed})",
     )
