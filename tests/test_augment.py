@@ -229,10 +229,15 @@ def test_untyped_powerlaw_graph():
 
 
 def test_budget_is_respected(example):
-    _, plan = kgaug.augment(example, phi_g=3.6, max_new_facts=50, seed=0)
+    kg2, plan = kgaug.augment(example, phi_g=3.6, max_new_facts=50, seed=0)
     assert plan.added_facts <= 50
-    assert any("budget" in w for w in plan.warnings)
+    assert any(r.status == "budget" for r in plan.rows)
+    assert all("max_new_facts=50" in r.reason for r in plan.rows if r.status == "budget")
     assert not plan.confirmed
+    # no fictitious entity without a fact
+    used = {h for h, _, _ in kg2.triples()} | {t for _, _, t in kg2.triples()}
+    assert set(kg2.entities) - set(example.entities) <= used
+    assert plan.added_entities == kg2.num_entities - example.num_entities
 
 
 @pytest.mark.parametrize(
@@ -256,8 +261,10 @@ def test_augment_inferred_gives_distinct_facts(example):
     facts = {(a[0], tuple(b), a[-1]) for a, b in zip(s.nodes.tolist(), s.steps.tolist())}
     assert len(s) == len(facts) == 100
     total = kgaug.compute_phi(example).inferred
-    with pytest.raises(ValueError, match=f"found only {total} distinct"):
+    with pytest.raises(ValueError, match=f"exceeds the {total} distinct"):
         augment_inferred(example, total + 1, seed=0)
+    # uniform over facts: every fact equally likely, whatever its number of paths
+    assert len(augment_inferred(example, total, seed=1)) == total
 
 
 def test_diversify_keeps_answers(example):
@@ -299,3 +306,79 @@ def test_templates_prefer_unambiguous_queries(example, augmented):
     old = set(example.entities)
     per_head = Counter((h, r) for h, r, _ in kg2.triples() if h not in old)
     assert max(per_head.values()) == 1
+
+
+def test_plans_are_honest_on_random_graphs():
+    """confirmed is True exactly when the recount shows every relation at phi_G."""
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        V = int(rng.integers(20, 300))
+        kg = kgaug.datasets.random_kg(
+            V, int(V * rng.uniform(0.8, 2.5)), int(rng.integers(1, 5)), seed=i
+        )
+        for options in ({}, {"strategy": "counterfactual"}):
+            kg2, plan = kgaug.augment(kg, seed=0, **options)
+            rep = kgaug.compute_phi(kg2)
+            assert plan.confirmed == all(r.generalizable for r in rep.rows if r.atomic), (
+                i,
+                options,
+            )
+            if not options:
+                assert plan.confirmed, (i, str(plan))
+            old = set(kg.triples())
+            pairs = {(h, t) for h, _, t in kg2.triples()}
+            for h, _, t in kg2.triples():
+                if (h, _, t) not in old:
+                    assert (t, h) not in pairs  # no 2-cycle closed
+
+
+def test_fictitious_dates_never_become_real_heads():
+    """Dates (years) with outgoing relations: new facts about a year need a new year."""
+    triples = []
+    types = {}
+    for i in range(40):
+        p, y = f"person{i}", str(1900 + i % 10)
+        triples.append((p, "born in year", y))
+        types[p] = "Person"
+        types[y] = "Date"
+    for y in range(1900, 1910):
+        triples.append((str(y), "in era", "modern" if y > 1904 else "early"))
+        triples.append((str(y), "event", f"event{y}"))
+        types[f"event{y}"] = "Object"
+    types["modern"] = types["early"] = "Era"
+    kg = kgaug.KnowledgeGraph.from_triples(triples, entity_types=types)
+    kg2, plan = kgaug.augment(kg, phi_g=3.6, seed=0)
+    old = set(kg.entities)
+    for h, r, t in kg2.triples():
+        if (h, r, t) not in set(kg.triples()):
+            assert h not in old, (h, r, t)
+    per_head = Counter((h, r) for h, r, _ in kg2.triples() if r == "in era")
+    assert max(per_head.values()) == 1
+    assert plan.confirmed == kgaug.compute_phi(kg2).generalizable
+
+
+def test_llm_functional_values_are_checked_among_proposals(example):
+    def proposer(kg, relation, n):
+        yield ("Invented Film", "director", "James Cameron")
+        yield ("Invented Film", "director", "Steven Spielberg")  # second director: refused
+
+    kg2, _plan = kgaug.augment(
+        example, strategy="llm", relations="director", proposer=proposer, max_rounds=1
+    )
+    assert ("Invented Film", "director", "James Cameron") in kg2
+    assert ("Invented Film", "director", "Steven Spielberg") not in kg2
+    assert kg2.entity_type("Invented Film") == "Object"  # typed from the schema
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc"),
+    [
+        ({"seed": -1}, ValueError),
+        ({"seed": 1.5}, TypeError),
+        ({"max_rounds": 2.5}, TypeError),
+        ({"max_new_facts": -5}, ValueError),
+    ],
+)
+def test_integer_arguments_are_validated(example, kwargs, exc):
+    with pytest.raises(exc, match=next(iter(kwargs))):
+        kgaug.plan_augmentation(example, **kwargs)

@@ -714,3 +714,20 @@ def test_meta_model_is_strict():
                 "surprise": 1,
             }
         )
+
+
+@pytest.mark.parametrize("style", ["same", "order"])
+def test_comparison_train_keeps_both_orders_and_balance(style):
+    from collections import Counter
+
+    kg = kgaug.datasets.wang_comparison(200, 3, 10, seed=0)
+    ds = kgaug.build_comparison_dataset(kg, phi=3.0, style=style, seed=0)
+    pairs = Counter()
+    for ex in ds.train_inferred:
+        a, e1, e2 = ex.tokens
+        pairs[(a, e1, e2)] += 1
+    assert pairs
+    missing = [k for k in pairs if (k[0], k[2], k[1]) not in pairs]
+    assert len(missing) <= 1  # an odd target may cut the last pair
+    answers = Counter(ex.answer for ex in ds.train_inferred)
+    assert max(answers.values()) - min(answers.values()) <= 2, answers

@@ -106,3 +106,43 @@ def test_cli_plan_exit_status_when_unreachable(tmp_path, capsys):
     p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     assert main(["plan", str(p)]) == 1
     assert "unreachable" in capsys.readouterr().out
+
+
+def test_cli_dataset_task_specific_options(tmp_path, capsys):
+    rc = main(
+        [
+            "dataset",
+            "--example",
+            "--task",
+            "composition",
+            "--style",
+            "order",
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
+    assert rc == 2
+    assert "--style applies to --task comparison" in capsys.readouterr().err
+    out = tmp_path / "cmp"
+    assert (
+        main(
+            [
+                "dataset",
+                "--example",
+                "--task",
+                "comparison",
+                "--attributes",
+                "country",
+                "--phi",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["ood_fraction"] == 0.1  # the library's comparison default, not 0.05
+    assert main(["augment", "--example", "--out", str(tmp_path / "kg.v2.jsonl")]) == 0
+    assert (tmp_path / "kg.v2.plan.json").exists()

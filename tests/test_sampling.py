@@ -152,8 +152,50 @@ def test_four_hops_without_exact_count_stops_when_paths_run_out():
     s = kgaug.sample_paths(kg, 4, 1)
     assert s.to_tuples() == [("a", "r", "b", "r", "c", "r", "d", "r", "e")]
     assert s.total_paths is None
-    with pytest.raises(ValueError, match="found only 1 distinct"):
+    with pytest.raises(ValueError, match="exceeds the 1 4-step walks"):
         kgaug.sample_paths(kg, 4, 2)
+    # walks but no simple 4-hop path (three nodes): sampling gives up with a clear error
+    loop = kgaug.KnowledgeGraph.from_triples(
+        [("a", "r", "b"), ("b", "r", "a"), ("b", "r", "c"), ("c", "r", "b")]
+    )
+    with pytest.raises(ValueError, match="found only 0 distinct simple 4-hop paths"):
+        kgaug.sample_paths(loop, 4, 1)
+    with pytest.raises(ValueError, match="found only 0 simple 4-hop paths"):
+        kgaug.sample_paths(loop, 4, 1, unique=False)
+
+
+def test_k_equal_to_all_paths_on_a_larger_graph_is_exact_and_fast():
+    kg = kgaug.datasets.random_kg(3000, 6000, 3, seed=0)
+    total = kgaug.chain_counts(kg, 2, count="paths").total
+    s = kgaug.sample_paths(kg, 2, total, seed=0)
+    assert len(s) == total == s.total_paths
+    keys = {(tuple(a), tuple(b)) for a, b in zip(s.nodes.tolist(), s.steps.tolist())}
+    assert len(keys) == total
+    every = kgaug.paths.enumerate_paths(kg, 2)
+    assert keys == {
+        (tuple(a), tuple(b)) for a, b in zip(every.nodes.tolist(), every.steps.tolist())
+    }
+    near = kgaug.sample_paths(kg, 2, total - 5, seed=1)  # drawn without replacement
+    assert (
+        len({(tuple(a), tuple(b)) for a, b in zip(near.nodes.tolist(), near.steps.tolist())})
+        == total - 5
+    )
+
+
+def test_walk_counts_that_overflow_are_refused():
+    # a star: 5000 leaves joined to one hub by 100 relations each, undirected 4 hops:
+    # leaf-hub-leaf-hub-leaf walks alone: 5000 * 100 * 500000 * 100 * 500000 = 1.25e19
+    n, R = 5001, 100
+    leaves = np.repeat(np.arange(1, n), R)
+    kg = kgaug.KnowledgeGraph.from_arrays(
+        np.zeros(len(leaves), dtype=np.int64),
+        np.tile(np.arange(R), n - 1),
+        leaves,
+        entities=[str(i) for i in range(n)],
+        relations=[f"r{i}" for i in range(R)],
+    )
+    with pytest.raises(ValueError, match="64-bit"):
+        kgaug.sample_paths(kg, 4, 10, directed=False)
 
 
 def test_reproducible_by_seed():

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["check_bool", "check_count", "check_hops", "check_positive"]
+__all__ = ["check_bool", "check_count", "check_hops", "check_int", "check_positive"]
 
 CountMode = Literal["facts", "paths"]
 
@@ -57,3 +57,12 @@ def check_positive(value: object, name: str) -> float:
     if not math.isfinite(x) or x <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return x
+
+
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """An integer (not a bool or a float), at least ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)

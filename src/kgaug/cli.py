@@ -196,7 +196,10 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     write_jsonl(plan.result, out)
-    log = out.with_name(out.name.split(".")[0] + ".plan.json")
+    stem = out.name
+    for suffix in (".gz", ".jsonl", ".ndjson"):
+        stem = stem.removesuffix(suffix)
+    log = out.with_name(stem + ".plan.json")
     with atomic_write(log) as fh:
         fh.write(json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     print(plan)
@@ -239,26 +242,37 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     from kgaug.dataset import build_comparison_dataset, build_composition_dataset
 
     kg = load_graph(args.file, args.format, args.example)
+    only = {
+        "composition": ("hops", "undirected", "ambiguous"),
+        "comparison": ("attributes", "style", "balance", "max_pairs"),
+    }
+    for task, names in only.items():
+        if task != args.task:
+            given = [n for n in names if getattr(args, n) not in (None, False)]
+            if given:
+                raise ValueError(
+                    f"--{given[0].replace('_', '-')} applies to --task {task}, not {args.task}"
+                )
+    common: dict[str, object] = {"seed": args.seed, "allow_short": args.allow_short}
+    for name in ("phi", "ood_fraction", "test_id_fraction", "max_test"):
+        if getattr(args, name) is not None:  # otherwise the library's default for the task
+            common[name] = getattr(args, name)
     if args.task == "composition":
-        ds = build_composition_dataset(
-            kg,
-            phi=args.phi,
-            hops=args.hops,
-            ood_fraction=args.ood_fraction,
-            seed=args.seed,
-            directed=not args.undirected,
-            allow_short=args.allow_short,
-        )
+        extra: dict[str, object] = {"directed": not args.undirected}
+        if args.hops is not None:
+            extra["hops"] = args.hops
+        if args.ambiguous is not None:
+            extra["ambiguous"] = args.ambiguous
+        ds = build_composition_dataset(kg, **common, **extra)  # type: ignore[arg-type]
     else:
-        ds = build_comparison_dataset(
-            kg,
-            attributes=args.attributes,
-            phi=args.phi,
-            style=args.style,
-            ood_fraction=args.ood_fraction,
-            seed=args.seed,
-            allow_short=args.allow_short,
-        )
+        extra = {"attributes": args.attributes}
+        if args.style is not None:
+            extra["style"] = args.style
+        if args.balance is not None:
+            extra["balance"] = args.balance
+        if args.max_pairs is not None:
+            extra["max_pairs"] = args.max_pairs
+        ds = build_comparison_dataset(kg, **common, **extra)  # type: ignore[arg-type]
     path = ds.write_jsonl(args.out)
     print(repr(ds))
     print(f"\nwrote {path}/")
@@ -273,6 +287,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         phi_g=args.phi_g,
         dataset_phi=args.dataset_phi,
+        overall_phi=args.overall_phi,
+        comparison_phi=args.comparison_phi,
         echo=(lambda s: None) if args.quiet else print,
     )
     return 0
@@ -360,12 +376,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dataset", help="ID/OOD training set as JSONL files")
     _add_input(p)
     p.add_argument("--task", choices=("composition", "comparison"), default="composition")
-    p.add_argument("--phi", type=float, default=3.6, help="dataset phi (default 3.6)")
-    p.add_argument("--hops", type=int, default=2, help="composition: 2 or 3")
-    p.add_argument("--attributes", nargs="+", help="comparison: attribute relations")
-    p.add_argument("--style", choices=("same", "order"), default="same", help="comparison")
-    p.add_argument("--ood-fraction", type=float, default=0.05, help="OOD share (default 0.05)")
+    p.add_argument("--phi", type=float, help="dataset phi (default: the library's, 7.2)")
+    p.add_argument("--ood-fraction", type=float, help="OOD share (default 0.05 / 0.1)")
+    p.add_argument("--test-id-fraction", type=float, help="ID test share (default 0.1)")
+    p.add_argument("--max-test", type=int, help="cap on each test split")
+    p.add_argument("--hops", type=int, help="composition: 2 or 3 (default 2)")
     p.add_argument("--undirected", action="store_true", help="composition with inverse edges")
+    p.add_argument("--ambiguous", choices=("drop", "keep"), help="composition (default drop)")
+    p.add_argument("--attributes", nargs="+", help="comparison: attribute relations")
+    p.add_argument("--style", choices=("same", "order"), help="comparison (default same)")
+    p.add_argument(
+        "--balance",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="comparison: balance answer classes (default yes)",
+    )
+    p.add_argument("--max-pairs", type=int, help="comparison: sample pairs above this")
     p.add_argument("--allow-short", action="store_true", help="accept a lower phi than asked")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")
@@ -375,7 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="kgaug-demo", help="output folder (default kgaug-demo)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--phi-g", type=float, default=3.6, help="per-relation target")
-    p.add_argument("--dataset-phi", type=float, default=3.6, help="training-set phi")
+    p.add_argument("--dataset-phi", type=float, default=3.6, help="composition training phi")
+    p.add_argument(
+        "--overall-phi", type=float, default=5.0, help="overall phi of the augmented graph"
+    )
+    p.add_argument("--comparison-phi", type=float, default=8.0, help="comparison training phi")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=_cmd_demo)
     return parser

@@ -741,6 +741,7 @@ def build_composition_dataset(
     max_test: int | None = None,
     allow_short: bool = False,
     verbalizer: Verbalizer | None = None,
+    max_walks: int = 50_000_000,
 ) -> Dataset:
     """Composition ID/OOD dataset (Def. 2.6, Wang et al.'s protocol) from any graph.
 
@@ -795,6 +796,9 @@ def build_composition_dataset(
         :class:`~kgaug.verbalize.TemplateVerbalizer`). The path shown for a fact with
         several paths is the most trustworthy one (lowest worst provenance), then the
         first in enumeration order; ``provenance`` is that path's.
+    max_walks : int
+        Refuse graphs with more ``hops``-step walks than this (every simple path is
+        listed, which takes memory); raise it if the machine has room.
 
     Returns
     -------
@@ -836,7 +840,7 @@ def build_composition_dataset(
     ood = np.zeros(M, dtype=bool)
     ood[r_ood.choice(M, size=n_ood, replace=False)] = True
 
-    paths = enumerate_paths(kg, n, directed=d)
+    paths = enumerate_paths(kg, n, directed=d, limit=max_walks)
     nodes = np.asarray(paths.nodes, dtype=np.int64)
     steps = np.asarray(paths.steps, dtype=np.int64)
     P = len(nodes)
@@ -1090,26 +1094,36 @@ def _both_orders(x: IntArray, y: IntArray) -> tuple[IntArray, IntArray]:
     return np.column_stack([x, y]).ravel(), np.column_stack([y, x]).ravel()
 
 
-def _balanced(
-    cls: IntArray, n_classes: int, target: int, rng: np.random.Generator
+def _balanced_pairs(
+    same: npt.NDArray[np.bool_],
+    weights: tuple[int, int],
+    pairs: int,
+    rng: np.random.Generator,
 ) -> tuple[IntArray, int]:
-    """Positions of a class-balanced subset of size ``target``, or the largest one.
+    """Choose unordered pairs with ``same : different = weights`` (about ``pairs`` of them).
 
-    Returns the chosen positions and the largest achievable balanced size.
+    Returns the chosen positions and the largest achievable count in that proportion.
     """
-    counts = np.bincount(cls, minlength=n_classes)
-    mn = int(counts.min())
-    by_size = np.argsort(-counts, kind="stable")
-    richer = int(np.count_nonzero(counts > mn))
-    achievable = n_classes * mn + min(n_classes - 1, richer)
-    size = min(target, achievable)
-    quota = np.full(n_classes, size // n_classes, dtype=np.int64)
-    quota[by_size[: size % n_classes]] += 1
-    parts = [
-        rng.choice(np.flatnonzero(cls == c), size=int(quota[c]), replace=False)
-        for c in range(n_classes)
-    ]
-    return np.sort(np.concatenate(parts)).astype(np.int64), achievable
+    idx_same = np.flatnonzero(same)
+    idx_diff = np.flatnonzero(~same)
+    ws, wd = weights
+    unit = min(len(idx_same) // ws, len(idx_diff) // wd)
+    achievable = unit * (ws + wd)
+    k = min(pairs, achievable) // (ws + wd)
+    n_same, n_diff = k * ws, k * wd
+    rest = min(pairs, achievable) - n_same - n_diff  # remainder: fill from the larger class
+    if rest:
+        if len(idx_diff) - n_diff >= len(idx_same) - n_same:
+            n_diff += rest
+        else:
+            n_same += rest
+    chosen = np.concatenate(
+        [
+            rng.choice(idx_same, size=min(n_same, len(idx_same)), replace=False),
+            rng.choice(idx_diff, size=min(n_diff, len(idx_diff)), replace=False),
+        ]
+    )
+    return np.sort(chosen).astype(np.int64), achievable
 
 
 def build_comparison_dataset(
@@ -1134,9 +1148,9 @@ def build_comparison_dataset(
     classified: two OOD entities → ``test_ood``; two ID entities → ``test_id`` with
     probability ``test_id_fraction``, else the training pool; one of each → dropped
     (``meta.dropped_mixed``). Both orders of a pair are kept and always land in the same
-    split (the split is drawn per unordered pair). The training pool is class-balanced by
-    downsampling when ``balance`` and downsampled (seeded) to ``round(phi * |ID atomic
-    attribute facts|)`` examples. All atomic facts of the attributes are training
+    split (the split is drawn per unordered pair). The training pool is downsampled
+    (seeded) to ``round(phi * |ID atomic attribute facts|)`` examples by choosing
+    unordered pairs (both orders of each are kept), class-balanced when ``balance``. All atomic facts of the attributes are training
     examples; other relations are not part of the dataset.
 
     Parameters
@@ -1243,7 +1257,7 @@ def build_comparison_dataset(
 
     ux, uy = cat(id_pairs)
     is_test = r_test.random(len(ux)) < tid_f
-    tr1, tr2 = _both_orders(ux[~is_test], uy[~is_test])
+    px, py = ux[~is_test], uy[~is_test]  # training pool, unordered pairs
     ti1, ti2 = _both_orders(ux[is_test], uy[is_test])
     to1, to2 = _both_orders(*cat(ood_pairs))
 
@@ -1256,19 +1270,31 @@ def build_comparison_dataset(
         return out
 
     labels = _ANSWERS[style]
-    tr_ans = answer(tr1, tr2)
     target = round(phi_v * n_id)
+    # training examples come in both orders, so pairs are chosen unordered: target / 2.
+    # Balanced classes: "same" -> as many same as different pairs; "order" -> an unequal
+    # pair gives one "<" and one ">", an equal pair two "=", so twice as many unequal.
+    same_value = answer(px, py) == (0 if style == "same" else 1)
+    weights = (1, 1) if style == "same" else (1, 2)  # (same/equal, different/unequal)
     if bal:
-        chosen, achievable = _balanced(tr_ans, len(labels), target, r_pool)
+        chosen_pairs, achievable_pairs = _balanced_pairs(
+            same_value, weights, (target + 1) // 2, r_pool
+        )
         hint = f" with balanced answers, test_id_fraction={tid_f:g}; balance=False may reach more"
     else:
-        achievable = len(tr1)
-        chosen = (
-            np.sort(r_pool.choice(len(tr1), size=target, replace=False))
-            if target <= achievable
-            else np.arange(achievable, dtype=np.int64)
+        achievable_pairs = len(px)
+        want = (target + 1) // 2
+        chosen_pairs = (
+            np.sort(r_pool.choice(len(px), size=want, replace=False))
+            if want <= achievable_pairs
+            else np.arange(achievable_pairs, dtype=np.int64)
         )
         hint = f" with test_id_fraction={tid_f:g}"
+    achievable = 2 * achievable_pairs
+    tr1, tr2 = _both_orders(px[chosen_pairs], py[chosen_pairs])
+    if len(tr1) > target:  # odd target: drop the last example of the last pair
+        tr1, tr2 = tr1[:target], tr2[:target]
+    chosen = np.arange(len(tr1), dtype=np.int64)
     short = _short_pool("comparison", target, achievable, n_id, phi_v, hint, short_ok)
     if len(to1) == 0:
         if not short_ok:

@@ -190,20 +190,17 @@ def run_demo(
 
         plot_file: str | None = None
         try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            from matplotlib.figure import Figure  # no pyplot: leaves the backend alone
 
             from kgaug.plot import plot_phi
 
-            fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+            fig = Figure(figsize=(12, 5))
+            axes = fig.subplots(1, 2, sharey=True)
             plot_phi(before, axes[0], title="before augmentation")
             plot_phi(after, axes[1], title="after augmentation")
             fig.tight_layout()
             with atomic_write(root / "phi.png", "wb") as fh:
                 fig.savefig(fh, format="png", dpi=100, metadata={"Software": None})
-            plt.close(fig)
             plot_file = "phi.png"
             wrote(plot_file)
         except ImportError:

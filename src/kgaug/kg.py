@@ -605,12 +605,15 @@ class KnowledgeGraph:
         return self.num_facts / self.num_entities if self.num_entities else None
 
     # ------------------------------------------------------------------ lookups
-    def entity_id(self, label: str) -> int:
-        """Id of an entity label; :class:`~kgaug.errors.UnknownLabelError` lists close matches."""
+    def _entity_ids(self) -> dict[str, int]:
         if self._entity_index is None:
             self._entity_index = {e: i for i, e in enumerate(self._entities)}
+        return self._entity_index
+
+    def entity_id(self, label: str) -> int:
+        """Id of an entity label; :class:`~kgaug.errors.UnknownLabelError` lists close matches."""
         try:
-            return self._entity_index[label]
+            return self._entity_ids()[label]
         except KeyError:
             raise UnknownLabelError("entity", label, self._entities) from None
 
@@ -625,11 +628,7 @@ class KnowledgeGraph:
 
     def has_entity(self, label: str) -> bool:
         """Whether ``label`` is an entity of this graph."""
-        try:
-            self.entity_id(label)
-        except KeyError:
-            return False
-        return True
+        return label in self._entity_ids()
 
     def entity_type(self, label: str) -> str | None:
         """Type of an entity (``None`` when untyped)."""
@@ -645,10 +644,13 @@ class KnowledgeGraph:
             triple = triple.as_tuple()
         if not isinstance(triple, tuple) or len(triple) != 3:
             return False
+        ents = self._entity_ids()
+        if self._relation_index is None:
+            self._relation_index = {r: i for i, r in enumerate(self._relations)}
         try:
-            h = self.entity_id(triple[0])
-            r = self.relation_id(triple[1])
-            t = self.entity_id(triple[2])
+            h = ents[triple[0]]
+            r = self._relation_index[triple[1]]
+            t = ents[triple[2]]
         except (KeyError, TypeError):
             return False
         lo = np.searchsorted(self._heads, h, "left")

@@ -133,10 +133,21 @@ class NameGenerator:
             return str(int(self._rng.integers(self._years[0], self._years[1] + 1)))
         return f"{type_ or 'Entity'} {self._word(2)}"
 
-    def name(self, type_: str | None) -> str:
-        """A new name for an entity of ``type_`` (Person, Location, Object, Date, other)."""
-        if type_ == "Date":  # years are values: reusing one is fine
+    def name(self, type_: str | None, unique: bool | None = None) -> str:
+        """A new name for an entity of ``type_`` (Person, Location, Object, Date, other).
+
+        Names never repeat a taken label, except that a ``Date`` (a year) may reuse an
+        existing value unless ``unique=True``: a year is the same entity wherever it is a
+        tail, but a fictitious entity that *has* facts needs its own label.
+        """
+        if type_ == "Date" and not unique:
             return self._raw(type_)
+        if type_ == "Date":
+            for _ in range(100):
+                year = self._raw(type_)
+                if year not in self._taken:
+                    self._taken.add(year)
+                    return year
         base = self._raw(type_)
         name, k = base, 2
         while name in self._taken:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kgaug._counting import SparseCounts, chain_counts_sparse
-from kgaug._index import PathIndex, expand_products, path_index
+from kgaug._index import PathIndex, _indptr, expand_products, path_index
 from kgaug._validate import EXACT_HOPS as _EXACT_HOPS
 from kgaug._validate import CountMode, check_bool, check_count, check_hops
 from kgaug.errors import UnknownLabelError
@@ -270,8 +270,13 @@ def chain_counts(
     mode = check_count(count)
     d = check_bool(directed, "directed")
     labels = chain_labels(kg, d)
-    sc = chain_counts_sparse(path_index(kg, d), n, mode, progress)
-    return ChainCounts._from_sparse(sc, labels, n, mode, d, kg.num_relations)
+
+    def build() -> ChainCounts:
+        sc = chain_counts_sparse(path_index(kg, d), n, mode, progress)
+        return ChainCounts._from_sparse(sc, labels, n, mode, d, kg.num_relations)
+
+    cc: ChainCounts = kg._cached(("chain_counts", n, mode, d), build)  # the graph is immutable
+    return cc
 
 
 # ---------------------------------------------------------------------------- sampling
@@ -484,18 +489,27 @@ class _WalkSampler:
         n = idx.n
         self.idx = idx
         self.hops = len(masks)
-        self.ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(idx.h, minlength=n), out=self.ptr[1:])
+        self.ptr = _indptr(idx.h, n)
         # walks[j][v]: walks of the remaining hops j.. starting at v; cum[j]: per-edge
         # cumulative weights (edges grouped by head), so one searchsorted picks a step
         count = np.ones(n, dtype=np.int64)
+        approx = np.ones(n, dtype=np.float64)  # the same counts in float, to detect overflow
         self.cum: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)] * self.hops
         self.walks: list[npt.NDArray[np.int64]] = [count] * (self.hops + 1)
         for j in range(self.hops - 1, -1, -1):
-            w = np.where(masks[j][idx.lab], count[idx.t], 0).astype(np.int64)
+            ok = masks[j][idx.lab]
+            w = np.where(ok, count[idx.t], 0).astype(np.int64)
+            wf = np.where(ok, approx[idx.t], 0.0)
+            if wf.sum() >= 2.0**62:
+                raise ValueError(
+                    f"the graph has about {wf.sum():.3g} {self.hops}-step walks, more than "
+                    "64-bit counts hold; restrict relations or use fewer hops"
+                )
             cum = np.zeros(len(w) + 1, dtype=np.int64)
             np.cumsum(w, out=cum[1:])
             count = cum[self.ptr[1:]] - cum[self.ptr[:-1]]
+            cumf = np.concatenate([[0.0], np.cumsum(wf)])
+            approx = cumf[self.ptr[1:]] - cumf[self.ptr[:-1]]
             self.cum[j] = cum
             self.walks[j] = count
         self.start_cum = np.cumsum(self.walks[0])
@@ -601,11 +615,10 @@ def sample_paths(
     sampler = _WalkSampler(idx, masks)
     total_paths: int | None = None
     if n in EXACT_HOPS:
-        cc = ChainCounts._from_sparse(
-            chain_counts_sparse(idx, n, "paths"), labels, n, "paths", directed, kg.num_relations
-        )
+        cc = chain_counts(kg, n, count="paths", directed=directed, progress=False)
         ok = np.all([masks[j][cc.chains[:, j]] for j in range(n)], axis=0)
         total_paths = int(cc.counts[ok].sum())
+    what = "" if relations is None else f" with relations={relations!r}"
 
     def result(
         nodes: npt.NDArray[np.int64], edges: npt.NDArray[np.int64], draws: int
@@ -621,52 +634,90 @@ def sample_paths(
             seed=seed,
         )
 
-    empty = np.zeros((0, n + 1), dtype=np.int64), np.zeros((0, n), dtype=np.int64)
     if k == 0:
-        return result(*empty, 0)
+        return result(np.zeros((0, n + 1), dtype=np.int64), np.zeros((0, n), dtype=np.int64), 0)
     if sampler.total == 0 or total_paths == 0:
-        what = "" if relations is None else f" with relations={relations!r}"
         raise ValueError(f"the graph has no simple {n}-hop paths{what}")
-    if unique and total_paths is not None and k > total_paths:
-        raise ValueError(
-            f"k={k} exceeds the {total_paths} distinct simple {n}-hop paths"
-            + ("" if relations is None else f" with relations={relations!r}")
-            + "; lower k or pass unique=False to sample with replacement"
-        )
+    if unique:
+        if total_paths is not None and k > total_paths:
+            raise ValueError(
+                f"k={k} exceeds the {total_paths} distinct simple {n}-hop paths{what}; lower "
+                "k or pass unique=False to sample with replacement"
+            )
+        if k > sampler.total:
+            raise ValueError(
+                f"k={k} exceeds the {sampler.total} {n}-step walks{what}, so there are fewer "
+                "than k distinct simple paths; lower k or pass unique=False"
+            )
+        if total_paths is not None and 2 * k > total_paths:
+            # most of all paths: list them and draw without replacement (exact and fast,
+            # where rejection would spend its time collecting the last coupons)
+            nodes, edges = _enumerate(idx, masks, sampler)
+            pick = rng.permutation(len(nodes))[:k]
+            return result(nodes[pick], edges[pick], 0)
     acc_nodes: list[npt.NDArray[np.int64]] = []
     acc_edges: list[npt.NDArray[np.int64]] = []
-    have = 0
-    draws = 0
-    stale = 0
-    # expected acceptance of a walk, refined as we go
+    seen = np.zeros(0, dtype=np.int64)  # sorted keys of the paths taken (unique=True)
+    have = draws = stale = 0
     batch = max(1024, int(k * 1.3))
     while have < k:
         nodes, edges = sampler.draw(rng, batch)
         draws += batch
         ok = _simple(nodes)
         nodes, edges = nodes[ok], edges[ok]
-        before = have
-        acc_nodes.append(nodes)
-        acc_edges.append(edges)
         if unique:
-            all_edges = np.concatenate(acc_edges)
-            keep = _first_unique(all_edges, max(idx.m, 1))
-            acc_nodes = [np.concatenate(acc_nodes)[keep]]
-            acc_edges = [all_edges[keep]]
-            have = len(keep)
+            keys = _row_keys(edges, max(idx.m, 1))
+            if keys is None:  # too many edges to pack a path into one int64
+                all_edges = np.concatenate([*acc_edges, edges])
+                all_nodes = np.concatenate([*acc_nodes, nodes])
+                keep = _first_unique(all_edges, max(idx.m, 1))[:k]
+                gained = len(keep) - have
+                acc_nodes, acc_edges = [all_nodes[keep]], [all_edges[keep]]
+            else:
+                _, first = np.unique(keys, return_index=True)
+                cand = np.sort(first)
+                if len(seen):
+                    pos = np.minimum(np.searchsorted(seen, keys[cand]), len(seen) - 1)
+                    cand = cand[seen[pos] != keys[cand]]
+                take = cand[: k - have]
+                gained = len(take)
+                acc_nodes.append(nodes[take])
+                acc_edges.append(edges[take])
+                seen = np.union1d(seen, keys[take])
         else:
-            have += len(nodes)
-        stale = stale + 1 if have == before else 0
-        if stale >= 50:
+            take = np.arange(min(len(nodes), k - have))
+            gained = len(take)
+            acc_nodes.append(nodes[take])
+            acc_edges.append(edges[take])
+        have += gained
+        stale = 0 if gained else stale + 1
+        if stale >= 50 and total_paths is None:
             raise ValueError(
-                f"found only {have} distinct simple {n}-hop paths after {draws} walks; "
-                f"the graph probably has fewer than k={k}"
+                f"found only {have} {'distinct ' if unique else ''}simple {n}-hop paths{what} "
+                f"after {draws} walks; the graph probably has fewer than k={k}"
             )
         rate = max(have / draws, 1e-3)
         batch = int(min(max(1024, (k - have) / rate * 1.2), 1 << 22))
-    nodes = np.concatenate(acc_nodes)[:k]
-    edges = np.concatenate(acc_edges)[:k]
-    return result(nodes, edges, draws)
+    return result(np.concatenate(acc_nodes), np.concatenate(acc_edges), draws)
+
+
+def _enumerate(
+    idx: PathIndex, masks: list[npt.NDArray[np.bool_]], sampler: _WalkSampler
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every simple path allowed by ``masks``, by edge sequence: ``(nodes, edges)``."""
+    n = len(masks)
+    ptr = sampler.ptr
+    ok = [masks[j][idx.lab] for j in range(n)]
+    edges = np.flatnonzero(ok[0])[:, None]
+    for j in range(1, n):
+        last = idx.t[edges[:, -1]]
+        row, (k,) = expand_products(ptr[last + 1] - ptr[last])
+        nxt = ptr[last[row]] + k
+        keep = ok[j][nxt]
+        edges = np.column_stack([edges[row][keep], nxt[keep]])
+    nodes = np.column_stack([idx.h[edges[:, 0]], idx.t[edges]])
+    simple = _simple(nodes)
+    return nodes[simple], edges[simple]
 
 
 def enumerate_paths(
@@ -709,30 +760,13 @@ def enumerate_paths(
     masks = _allowed_labels(kg, n, relations, directed)
     idx = path_index(kg, directed)
     labels = chain_labels(kg, directed)
-    ptr = np.zeros(idx.n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(idx.h, minlength=idx.n), out=ptr[1:])
-    ok = [masks[j][idx.lab] for j in range(n)]
-    # walks counted backwards, to refuse an enumeration that would not fit
-    walks = np.ones(idx.n, dtype=np.int64)
-    for j in range(n - 1, -1, -1):
-        w = np.where(ok[j], walks[idx.t], 0)
-        cw = np.concatenate([[0], np.cumsum(w)])
-        walks = cw[ptr[1:]] - cw[ptr[:-1]]
-    if int(walks.sum()) > limit:
+    sampler = _WalkSampler(idx, masks)
+    if sampler.total > limit:
         raise ValueError(
-            f"{int(walks.sum()):,} {n}-hop walks exceed limit={limit:,}; raise the limit or "
-            "use kgaug.sample_paths"
+            f"{sampler.total:,} {n}-hop walks exceed limit={limit:,}; raise the limit "
+            "(max_walks= in the dataset builders) or sample with kgaug.sample_paths"
         )
-    edges = np.flatnonzero(ok[0])[:, None]
-    for j in range(1, n):
-        last = idx.t[edges[:, -1]]
-        row, (k,) = expand_products(ptr[last + 1] - ptr[last])
-        nxt = ptr[last[row]] + k
-        keep = ok[j][nxt]
-        edges = np.column_stack([edges[row][keep], nxt[keep]])
-    nodes = np.column_stack([idx.h[edges[:, 0]], idx.t[edges]])
-    simple = _simple(nodes)
-    nodes, edges = nodes[simple], edges[simple]
+    nodes, edges = _enumerate(idx, masks, sampler)
     return PathSample(
         kg,
         nodes,

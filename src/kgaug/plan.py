@@ -13,7 +13,7 @@ said to be unreachable, with the reason.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -22,18 +22,18 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from kgaug import bounds
 from kgaug._progress import progress_bar
 from kgaug._table import html_table, text_table
-from kgaug._validate import CountMode, check_bool, check_count, check_positive
+from kgaug._validate import CountMode, check_bool, check_count, check_int, check_positive
 from kgaug.augmentation.composition import (
     STRATEGIES,
     FactProposer,
     GadgetFactory,
     Instantiator,
+    NewEdges,
     Template,
     copies_needed,
     counterfactual_facts,
     learned_schema,
     llm_facts,
-    provenance_of,
 )
 from kgaug.errors import UnknownLabelError
 from kgaug.kg import KnowledgeGraph
@@ -42,7 +42,7 @@ from kgaug.stats import PhiReport, compute_phi
 
 __all__ = ["AugmentationPlan", "RelationPlan", "plan_augmentation"]
 
-Status = Literal["ok", "planned", "unreachable", "empty", "skipped"]
+Status = Literal["ok", "planned", "unreachable", "empty", "skipped", "budget"]
 
 
 class RelationPlan(BaseModel):
@@ -69,9 +69,9 @@ class RelationPlan(BaseModel):
         Atomic facts of the relation that ``b_r`` implies, minus those present.
     node_bound : int or None
         Node-count bound at the current ``b_r`` (``None``: no graph size suffices).
-    status : {"ok", "planned", "unreachable", "empty", "skipped"}
-        Already at phi_G, raised by augmentation, impossible, without facts, or below
-        phi_G but not among the requested ``relations``.
+    status : {"ok", "planned", "unreachable", "empty", "skipped", "budget"}
+        Already at phi_G, raised by augmentation, impossible, without facts, below phi_G
+        but not among the requested ``relations``, or stopped by ``max_new_facts``.
     strategy : str or None
         Strategy that raised it.
     template : str or None
@@ -81,7 +81,8 @@ class RelationPlan(BaseModel):
     phi_after : float or None
         Measured by exact recount on the result.
     reached : bool or None
-        ``phi_after >= phi_G``.
+        ``phi_after >= phi_G`` (for relations that were already there too: new facts
+        must not push them below).
     reason : str
         Why it is unreachable, or what was done.
     """
@@ -205,11 +206,7 @@ class AugmentationPlan(BaseModel):
         unreachable), and so did the overall phi if one was requested.
         """
         overall = self.overall_phi is None or (self.overall_phi_after or 0.0) >= self.overall_phi
-        return (
-            overall
-            and not self.unreachable
-            and all(r.reached for r in self.rows if r.status == "planned")
-        )
+        return overall and all(r.reached for r in self.rows if r.reached is not None)
 
     def __getitem__(self, relation: str) -> RelationPlan:
         for r in self.rows:
@@ -280,6 +277,44 @@ class AugmentationPlan(BaseModel):
         return html_table(header, rows, row_styles=styles, caption=self._header())
 
 
+class _Round:
+    """Facts planned in one augmentation round and their estimated effect."""
+
+    def __init__(
+        self,
+        inst: Instantiator,
+        est_a: dict[str, float],
+        est_i: dict[str, float],
+        budget: int | None,
+    ) -> None:
+        self.inst = inst
+        self.est_a = est_a
+        self.est_i = est_i
+        self.budget = budget
+        self.new: list[Triple] = []
+        self.est_chains = 0.0
+
+    def room(self) -> int | None:
+        """New facts still allowed by the budget (``None``: no budget)."""
+        return None if self.budget is None else self.budget - len(self.new)
+
+    def add_copies(self, tpl: Template, d_a: Counter[str], d_i: dict[str, float], n: int) -> int:
+        """Instantiate up to ``n`` copies of ``tpl``; returns how many were made."""
+        start = len(self.inst.facts)
+        made = self.inst.add(tpl, n, self.room())
+        self.new.extend(
+            Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
+            for h, rel, t in self.inst.facts[start:]
+        )
+        for rel, k in d_a.items():
+            self.est_a[rel] += made * k
+        for rel, k2 in d_i.items():
+            if rel:  # "" is the total
+                self.est_i[rel] += made * k2
+        self.est_chains += made * d_i.get("", 0.0)
+        return made
+
+
 def _lemma2(
     report: PhiReport, relation: str, n: int, phi_g: float
 ) -> tuple[float | None, int | None, int | None]:
@@ -325,8 +360,9 @@ def plan_augmentation(
         ``"fictitious"``, ``"counterfactual"``, ``"llm"`` or several tried in order.
     count, directed : as in :func:`kgaug.compute_phi`
         Counting mode the target refers to.
-    relations : iterable of str, optional
-        Relations to raise (default: every relation with facts).
+    relations : str or iterable of str, optional
+        Relations to raise (default: every relation with facts). Every requested
+        relation must end at or above phi_G, including those that already were.
     seed : int
         Seed for names and choices: the same seed gives the same result.
     margin : float
@@ -369,234 +405,325 @@ def plan_augmentation(
     strategies = (strategy,) if isinstance(strategy, str) else tuple(strategy)
     if not strategies:
         raise ValueError("strategy is empty; use 'fictitious', 'counterfactual' or 'llm'")
-    for s in strategies:
-        if s not in STRATEGIES:
-            raise ValueError(f"unknown strategy {s!r}; use one of {STRATEGIES}")
+    for st in strategies:
+        if st not in STRATEGIES:
+            raise ValueError(f"unknown strategy {st!r}; use one of {STRATEGIES}")
     if "llm" in strategies and proposer is None:
         raise ValueError("strategy 'llm' needs proposer=callable(kg, relation, n)")
     if not (0 <= margin <= 10):
         raise ValueError(f"margin must be in [0, 10], got {margin}")
+    seed = check_int(seed, "seed", minimum=0)
+    max_rounds = check_int(max_rounds, "max_rounds", minimum=1)
+    max_reuse = check_int(max_reuse, "max_reuse", minimum=1)
+    if max_new_facts is not None:
+        max_new_facts = check_int(max_new_facts, "max_new_facts", minimum=0)
     target_overall = None if overall_phi is None else check_positive(overall_phi, "overall_phi")
-    if max_rounds < 1:
-        raise ValueError(f"max_rounds must be >= 1, got {max_rounds}")
-    if max_reuse < 1:
-        raise ValueError(f"max_reuse must be >= 1, got {max_reuse}")
-
     if kg.num_facts == 0:
         raise ValueError("kg has no facts: there is nothing to augment")
-    before = compute_phi(kg, hops, mode, directed, g, progress=False)
-    n_min = min(before.hops)
-    wanted = list(kg.relations) if relations is None else list(relations)
+    wanted = (
+        list(kg.relations)
+        if relations is None
+        else [relations]
+        if isinstance(relations, str)
+        else list(relations)
+    )
     for r in wanted:
         kg.relation_id(r)  # raises with close matches
+
+    before = compute_phi(kg, hops, mode, directed, g, progress=False)
+    n_min, max_hops = min(before.hops), max(before.hops)
+    wanted = [r for r in wanted if before.relations[r].atomic]  # empty relations: nothing
     c = max(math.ceil(g * (1.0 + margin)), 1)
     schema = learned_schema(kg)
     failing = [r for r in wanted if before.relations[r].generalizable is False]
     factory = GadgetFactory(kg, schema, c, favour=set(failing), deep=n_min >= 3)
-    max_hops = max(before.hops)
 
-    # choose a template per failing relation (fictitious): fewest new facts to close the gap
-    best: dict[str, tuple[Template, Counter[str], dict[str, float]]] = {}
-    for r in failing:
-        row = before.relations[r]
-        scored: list[tuple[bool, int, int, Template, Counter[str], dict[str, float]]] = []
-        for tpl in factory.options(r):
-            d_a, d_i = factory.effect(tpl)
-            n = copies_needed(row.inferred, row.atomic, g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1)
-            if n > 0:  # unambiguous templates first: datasets drop ambiguous queries
-                scored.append((tpl.ambiguous, n * len(tpl.edges), len(scored), tpl, d_a, d_i))
-        if scored:
-            scored.sort(key=lambda x: (x[0], x[1], x[2]))
-            best[r] = scored[0][3:]
+    # templates per relation, payable for every relation they touch, unambiguous first,
+    # then fewest new facts for the relation's deficit
+    options: dict[str, list[tuple[Template, Counter[str], dict[str, float]]]] = {}
 
-    # the template that adds the most 2-hop facts per new fact, for the overall target
-    best_overall: tuple[Template, Counter[str], dict[str, float]] | None = None
-    if target_overall is not None:
-        top = -math.inf
-        for r in wanted:
-            if before.relations[r].atomic == 0:
-                continue
+    def templates(r: str) -> list[tuple[Template, Counter[str], dict[str, float]]]:
+        if r not in options:
+            row = before.relations[r]
+            scored: list[tuple[bool, bool, int, int, Template, Counter[str], dict[str, float]]] = []
             for tpl in factory.options(r):
                 d_a, d_i = factory.effect(tpl)
+                # templates whose every relation gains phi_G per new fact first (they cannot
+                # pull another relation below it), then unambiguous ones, then the cheapest
+                payable = all(d_i.get(x, 0.0) >= g * k for x, k in d_a.items())
+                need = max(row.needed or 0, 1)  # rank by the deficit (or a nominal one)
+                n = copies_needed(
+                    g * row.atomic - need, row.atomic, g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1
+                )
+                if n > 0:
+                    scored.append(
+                        (not payable, tpl.ambiguous, n * len(tpl.edges), len(scored), tpl, d_a, d_i)
+                    )
+            scored.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
+            options[r] = [x[4:] for x in scored]
+        return options[r]
+
+    best_overall: tuple[Template, Counter[str], dict[str, float]] | None = None
+    warnings: list[str] = []
+    if target_overall is not None:
+        top = 0.0
+        for r in wanted:
+            for tpl, d_a, d_i in templates(r):
                 if tpl.ambiguous:  # an overall target is for datasets, which drop those
                     continue
                 gain = (d_i.get("", 0.0) - target_overall * len(tpl.edges)) / len(tpl.edges)
-                if gain > top and gain > 0:
+                if gain > top:
                     top, best_overall = gain, (tpl, d_a, d_i)
         if best_overall is None:
-            warnings_init = [
+            warnings.append(
                 f"overall_phi={target_overall:g}: no template adds more than "
                 f"{target_overall:g} inferred facts per new fact"
-            ]
-        else:
-            warnings_init = []
-    else:
-        warnings_init = []
-    scale_overall = 1.0
+            )
 
     inst = Instantiator(factory, seed, max_reuse)
-    current = kg
-    report = before
-    warnings: list[str] = list(warnings_init)
-    used: dict[str, str] = {}
+    new_edges = NewEdges()
+    labels = {e: i for i, e in enumerate(kg.entities)}
     counter_taken: set[tuple[int, int, int]] = set()
+    current, report = kg, before
+    used: dict[str, str] = {}
+    exhausted: dict[str, set[str]] = defaultdict(set)  # relation -> strategies used up
+    why: dict[str, str] = {}  # relation -> why it stopped short
+    scale: dict[str, float] = {}  # measured / estimated gain, learned round by round
+    scale_overall = 1.0
+    failed_tpl: set[int] = set()  # templates that did not raise their relation when counted
+    budget_hit = False
     rounds = 0
-    added_total = 0
-    stalled: set[str] = set()
-    last_deficit: dict[str, int] = {}
-    # measured / estimated gain of each relation's template, learned round by round (the
-    # estimate counts 2-hop directed facts; other counting modes differ)
-    scale: dict[str, float] = {}
-    expected: dict[str, float] = {}
     with progress_bar(total=max_rounds, desc="augment", unit="round", enabled=progress) as bar:
         for _ in range(max_rounds):
+            # every requested relation below phi_G: failing ones, and any pushed below
             todo = [
-                r
-                for r in failing
-                if report.relations[r].generalizable is False and r not in stalled
+                r for r in wanted if report.relations[r].generalizable is False and r not in why
             ]
             overall_short = (
-                target_overall is not None
-                and best_overall is not None
-                and (report.phi or 0.0) < target_overall
+                best_overall is not None
+                and target_overall is not None
+                and ((report.phi or 0.0) < target_overall)
             )
-            if not todo and not overall_short:
+            if budget_hit or (not todo and not overall_short):
                 break
             rounds += 1
             bar.update(1)
-            est_a = {r.relation: float(r.atomic) for r in report.rows}
-            est_i = {r.relation: float(r.inferred) for r in report.rows}
+            rnd = _Round(
+                inst,
+                {x.relation: float(x.atomic) for x in report.rows},
+                {x.relation: float(x.inferred) for x in report.rows},
+                None
+                if max_new_facts is None
+                else max_new_facts - (current.num_facts - kg.num_facts),
+            )
+            est_a, est_i, new = rnd.est_a, rnd.est_i, rnd.new
             surplus0 = {r: est_i[r] - g * est_a[r] for r in todo}
-            expected.clear()
-            est_new_chains = 0.0
-            new: list[Triple] = []
+            expected: dict[str, float] = {}
+            tried: dict[str, list[int]] = defaultdict(list)  # templates used this round
+            cf_round: dict[str, list[Triple]] = defaultdict(list)
+            new_types: dict[str, str | None] = {}
+            room, add_copies = rnd.room, rnd.add_copies
+
             todo.sort(key=lambda r: -(report.relations[r].needed or 0))
             for r in todo:
                 for strat in strategies:
-                    if g * est_a[r] <= est_i[r]:
-                        break
-                    if strat == "fictitious" and r in best:
-                        tpl, d_a, d_i = best[r]
-                        n = copies_needed(
-                            est_i[r], est_a[r], g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1
-                        )
-                        n = math.ceil(max(n, 0) * scale.get(r, 1.0))
-                        start = len(inst.facts)
-                        made = inst.add(tpl, n)
-                        expected[r] = made * (d_i.get(r, 0.0) - g * d_a.get(r, 0))
-                        est_new_chains += made * d_i.get("", 0.0)
-                        new += [
-                            Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
-                            for h, rel, t in inst.facts[start:]
-                        ]
-                        for rel, k in d_a.items():
-                            est_a[rel] += made * k
-                        for rel, k2 in d_i.items():
-                            if rel:  # "" is the total
-                                est_i[rel] += made * k2
-                        if made:
-                            used.setdefault(r, strat)
+                    if g * est_a[r] <= est_i[r] or strat in exhausted[r]:
+                        continue
+                    if strat == "fictitious":
+                        for tpl, d_a, d_i in templates(r):  # next template if one runs dry
+                            if g * est_a[r] <= est_i[r]:
+                                break
+                            if id(tpl) in failed_tpl:
+                                continue
+                            tried[r].append(id(tpl))
+                            n = copies_needed(
+                                est_i[r], est_a[r], g, d_a.get(r, 0), d_i.get(r, 0.0), 0.1
+                            )
+                            n = math.ceil(max(n, 0) * scale.get(r, 1.0))
+                            made = add_copies(tpl, d_a, d_i, n)
+                            expected[r] = expected.get(r, 0.0) + made * (
+                                d_i.get(r, 0.0) - g * d_a.get(r, 0)
+                            )
+                            if made:
+                                used.setdefault(r, strat)
+                            if room() == 0:
+                                budget_hit = True
+                                break
+                        else:
+                            exhausted[r].add(strat)
                     elif strat == "counterfactual":
-                        facts = counterfactual_facts(
-                            current,
-                            schema,
+                        ids = counterfactual_facts(
+                            factory,
                             r,
                             g * est_a[r] - est_i[r],
                             g,
-                            c,
                             hops=max_hops,
                             max_reuse=max_reuse,
+                            new=new_edges,
                             taken=counter_taken,
                         )
-                        ents = current.entities
-                        for h, _, t in facts:
-                            new.append(
-                                Triple(
-                                    head=ents[h],
-                                    relation=r,
-                                    tail=ents[t],
-                                    provenance=Provenance.COUNTERFACTUAL,
-                                )
+                        cap = room()
+                        ids = ids if cap is None else ids[: max(cap, 0)]
+                        ents = kg.entities
+                        facts = [
+                            Triple(
+                                head=ents[h],
+                                relation=r,
+                                tail=ents[t],
+                                provenance=Provenance.COUNTERFACTUAL,
                             )
+                            for h, _, t in ids
+                        ]
+                        cf_round[r] += facts
+                        new += facts
                         est_a[r] += len(facts)
                         est_i[r] += len(facts) * c
-                        est_new_chains += len(facts) * c
+                        rnd.est_chains += len(facts) * c
                         if facts:
                             used.setdefault(r, strat)
+                        else:
+                            exhausted[r].add(strat)
                     elif strat == "llm" and proposer is not None:
-                        need = max(1, math.ceil((g * est_a[r] - est_i[r]) / max(c - g, 1e-9)))
-                        facts_l, rejected = llm_facts(current, schema, r, proposer, need, c)
+                        k_want = max(1, math.ceil((g * est_a[r] - est_i[r]) / max(c - g, 0.5)))
+                        facts_l, types_l, rejected = llm_facts(
+                            factory,
+                            r,
+                            proposer,
+                            k_want,
+                            hops=max_hops,
+                            new=new_edges,
+                            labels=labels,
+                        )
+                        cap = room()
+                        facts_l = facts_l if cap is None else facts_l[: max(cap, 0)]
                         if rejected:
                             warnings.append(
-                                f"'{r}': {rejected} proposed fact(s) rejected (type, "
-                                "functional value, duplicate or fewer than c chains)"
+                                f"'{r}': {rejected} proposed fact(s) rejected (type, functional "
+                                "value, duplicate, cycle or fewer than c chains)"
                             )
                         new += [
-                            Triple(head=h, relation=rr, tail=t, provenance=provenance_of("llm"))
+                            Triple(head=h, relation=rr, tail=t, provenance=Provenance.SYNTHETIC)
                             for h, rr, t in facts_l
                         ]
+                        new_types.update(
+                            {
+                                e: ty
+                                for e, ty in types_l.items()
+                                if any(e in (f[0], f[2]) for f in facts_l)
+                            }
+                        )
                         est_a[r] += len(facts_l)
                         est_i[r] += len(facts_l) * c
-                        est_new_chains += len(facts_l) * c
+                        rnd.est_chains += len(facts_l) * c
                         if facts_l:
                             used.setdefault(r, strat)
+                        else:
+                            exhausted[r].add(strat)
+                    if budget_hit:
+                        break
+                if budget_hit:
+                    break
+
             overall_expected = 0.0
-            if overall_short and best_overall is not None and target_overall is not None:
+            if overall_short and not budget_hit and best_overall is not None:
+                assert target_overall is not None
                 tpl, d_a, d_i = best_overall
-                est_total_i = float(report.inferred) + est_new_chains
-                est_total_a = report.atomic + len(new)
                 per_copy = d_i.get("", 0.0) - target_overall * len(tpl.edges)
-                missing = target_overall * est_total_a - est_total_i
-                if missing > 0 and per_copy > 0:
-                    n = math.ceil(missing / per_copy * 1.1 * scale_overall)
-                    start = len(inst.facts)
-                    made = inst.add(tpl, n)
-                    overall_expected = made * per_copy
-                    new += [
-                        Triple(head=h, relation=rel, tail=t, provenance=Provenance.SYNTHETIC)
-                        for h, rel, t in inst.facts[start:]
-                    ]
-            overall_before = (
-                report.inferred - target_overall * report.atomic
-                if (target_overall is not None)
-                else 0.0
-            )
-            if max_new_facts is not None and added_total + len(new) > max_new_facts:
-                keep = max(0, max_new_facts - added_total)
-                warnings.append(
-                    f"budget max_new_facts={max_new_facts} reached; {len(new) - keep} planned "
-                    "fact(s) not added"
+                missing = target_overall * (report.atomic + len(new)) - (
+                    report.inferred + rnd.est_chains
                 )
-                new = new[:keep]
+                if missing > 0:
+                    n = math.ceil(missing / per_copy * 1.1 * scale_overall)
+                    made = add_copies(tpl, d_a, d_i, n)
+                    overall_expected = made * per_copy
+                    if room() == 0:
+                        budget_hit = True
             if not new:
+                for r in todo:
+                    why.setdefault(r, "no strategy could add more facts")
                 break
-            added_total += len(new)
+            previous, previous_report = current, report
+            new_types.update(inst.types)
+            used_labels = {f.head for f in new} | {f.tail for f in new}
             current = current.add_facts(
-                new, entity_types={k: v for k, v in inst.types.items() if v is not None}
+                new,
+                entity_types={
+                    e: ty
+                    for e, ty in new_types.items()
+                    if ty is not None and e in used_labels and not current.has_entity(e)
+                },
             )
+            inst.types.clear()
             report = compute_phi(current, hops, mode, directed, g, progress=False)
+
+            # counterfactual facts can lower their own relation (their chains may exist
+            # already): measure, and take them back if they did
+            worse = [
+                r
+                for r in cf_round
+                if (report.relations[r].needed or 0) > (previous_report.relations[r].needed or 0)
+            ]
+            if worse:
+                drop = {f.as_tuple() for r in worse for f in cf_round[r]}
+                keep = [f for f in new if f.as_tuple() not in drop]
+                current = (
+                    previous.add_facts(
+                        keep,
+                        entity_types={
+                            e: ty
+                            for e, ty in new_types.items()
+                            if ty is not None
+                            and not previous.has_entity(e)
+                            and any(e in (f.head, f.tail) for f in keep)
+                        },
+                    )
+                    if keep
+                    else previous
+                )
+                report = compute_phi(current, hops, mode, directed, g, progress=False)
+                for r in worse:
+                    exhausted[r].add("counterfactual")
+                    warnings.append(
+                        f"'{r}': counterfactual facts lowered its phi (their chains existed "
+                        "already) and were taken back"
+                    )
+
+            # learn how far the estimates were off; stop relations that do not move
+            for r in todo:
+                row = report.relations[r]
+                gained = (row.inferred - g * row.atomic) - surplus0[r]
+                if expected.get(r, 0.0) > 0 and gained > 0:
+                    scale[r] = min(20.0, max(1.0, expected[r] / gained))
+                if row.generalizable is False and gained <= 0 and not budget_hit:
+                    if tried[r] and any(
+                        id(t) not in failed_tpl and id(t) not in tried[r]
+                        for t, _, _ in templates(r)
+                    ):
+                        # the estimate (2-hop, directed) was wrong for this counting mode:
+                        # try the relation's next template next round
+                        failed_tpl.update(tried[r])
+                        continue
+                    if set(strategies) <= exhausted[r] or r not in used:
+                        why[r] = (
+                            "the templates' existing attachment points are used up "
+                            f"(max_reuse={max_reuse})"
+                            if "fictitious" in exhausted[r] and r in used
+                            else "no strategy could add facts that raise it"
+                        )
+                    else:
+                        why[r] = "new facts stopped raising it in this counting mode"
             if overall_expected > 0 and target_overall is not None:
-                gained_overall = report.inferred - target_overall * report.atomic - overall_before
-                if gained_overall > 0:
-                    scale_overall = min(20.0, max(1.0, overall_expected / gained_overall))
+                gained_o = (report.inferred - target_overall * report.atomic) - (
+                    previous_report.inferred - target_overall * previous_report.atomic
+                )
+                if gained_o > 0:
+                    scale_overall = min(20.0, max(1.0, overall_expected / gained_o))
                 else:
                     best_overall = None
                     warnings.append(f"overall_phi={target_overall:g} stopped converging")
-            for r in todo:  # a relation whose deficit did not shrink will not converge
-                d = report.relations[r].needed or 0
-                if r in last_deficit and d >= last_deficit[r]:
-                    stalled.add(r)
-                last_deficit[r] = d
-                row = report.relations[r]
-                gained = (row.inferred - g * row.atomic) - surplus0[r]
-                if expected.get(r, 0) > 0 and gained > 0:
-                    scale[r] = min(20.0, max(1.0, expected[r] / gained))
-            if max_new_facts is not None and added_total >= max_new_facts:
-                break
 
     after = report
-    added = current.subgraph(provenance=["synthetic", "counterfactual"])
-    added_counts = added.relation_counts()
+    added_counts = current.subgraph(provenance=["synthetic", "counterfactual"]).relation_counts()
     rows: list[RelationPlan] = []
     for rel in kg.relations:
         b = before.relations[rel]
@@ -606,32 +733,40 @@ def plan_augmentation(
         status: Status
         reason = ""
         if b.atomic == 0:
-            status = "empty"
-            reason = "no facts: nothing to raise"
+            status, reason = "empty", "no facts: nothing to raise"
+        elif rel not in wanted and not b.generalizable:
+            status, reason = "skipped", "not among the requested relations"
         elif b.generalizable:
             status = "ok"
-        elif rel not in wanted:
-            status = "skipped"
-            reason = "not among the requested relations"
-        elif rel in used:
+            if not a.generalizable and rel in wanted:
+                reason = f"pushed below phi_G by other relations' new facts ({why.get(rel, '')})"
+        elif rel in used or a.generalizable:
             status = "planned"
-            reason = f"raised with strategy '{used[rel]}'"
-        elif a.generalizable:
-            status = "planned"
-            reason = "raised as a side effect of other relations' new facts"
+            reason = (
+                f"raised with strategy '{used[rel]}'"
+                if rel in used
+                else "raised as a side effect of other relations' new facts"
+            )
+            if not a.generalizable:
+                reason = why.get(rel, "stopped after max_rounds")
+                if budget_hit:
+                    status, reason = "budget", f"max_new_facts={max_new_facts} reached first"
+        elif budget_hit and templates(rel):
+            status, reason = "budget", f"max_new_facts={max_new_facts} reached first"
         else:
             status = "unreachable"
-            why = []
+            parts = []
             if "fictitious" in strategies:
-                why.append(factory.unreachable_reason(rel))
+                parts.append(factory.unreachable_reason(rel))
             if "counterfactual" in strategies:
-                why.append(
-                    f"counterfactual: no pair of existing entities of types "
-                    f"{sch.head_type} -> {sch.tail_type} gives {c} or more chains"
+                parts.append(
+                    f"counterfactual: no pair of existing {sch.head_type} and {sch.tail_type} "
+                    f"entities gives {c} or more chains without a cycle or second value"
                 )
             if "llm" in strategies:
-                why.append("llm: no proposed fact passed the filters")
-            reason = " ".join(why)
+                parts.append("llm: no proposed fact passed the filters")
+            reason = " ".join(parts)
+        chosen = options.get(rel)
         rows.append(
             RelationPlan(
                 relation=rel,
@@ -647,22 +782,16 @@ def plan_augmentation(
                 node_bound=nb,
                 status=status,
                 strategy=used.get(rel),
-                template=(
-                    best[rel][0].label if rel in best and used.get(rel) == "fictitious" else None
-                ),
+                template=chosen[0][0].label if chosen and used.get(rel) == "fictitious" else None,
                 added_facts=int(added_counts.get(rel, 0)),
                 phi_after=a.phi,
-                reached=None if status in ("ok", "empty", "skipped") else bool(a.generalizable),
+                reached=None if status in ("empty", "skipped") else bool(a.generalizable),
                 reason=reason,
             )
         )
-        if status == "planned" and not a.generalizable:
-            warnings.append(
-                f"'{rel}' reached phi = {a.phi:.3f} < {g:g} after {rounds} round(s) "
-                "(duplicate facts or the counting mode give fewer chains than estimated)"
-            )
-    types_before = set(kg.entities)
-    added_entities = sum(1 for e in current.entities if e not in types_before)
+        if rel in wanted and b.atomic and not a.generalizable and status != "unreachable":
+            warnings.append(f"'{rel}' ends at phi = {a.phi:.3f} < {g:g}: {reason}")
+    added_entities = current.num_entities - kg.num_entities
     by_prov = current.provenance_counts()
     before_prov = kg.provenance_counts()
     plan = AugmentationPlan(

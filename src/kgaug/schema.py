@@ -98,21 +98,21 @@ class Schema:
 def learn_schema(kg: KnowledgeGraph) -> Schema:
     """Learn every relation's domain/range types and functionality from the facts."""
     R = kg.num_relations
-    codes = kg.entity_type_codes
     types = kg.types
     h, r, t = kg.head_ids, kg.relation_ids, kg.tail_ids
-    out: dict[str, RelationSchema] = {}
     ntypes = len(types) + 1  # last slot: untyped
+    codes = np.where(kg.entity_type_codes < 0, ntypes - 1, kg.entity_type_codes).astype(np.int64)
 
-    def majority(ent: np.ndarray, rel: int) -> tuple[str | None, float]:
-        c = codes[ent[r == rel]]
-        c = np.where(c < 0, ntypes - 1, c)
-        if len(c) == 0:
-            return None, 0.0
-        counts = np.bincount(c, minlength=ntypes)
-        best = int(np.argmax(counts))
-        return (None if best == ntypes - 1 else types[best]), float(counts[best] / len(c))
+    def majority(ent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Most common type per relation and its share (one bincount for all)."""
+        table = np.bincount(r * ntypes + codes[ent], minlength=R * ntypes).reshape(R, ntypes)
+        best = table.argmax(axis=1)
+        total = table.sum(axis=1)
+        share = np.divide(table[np.arange(R), best], total, out=np.zeros(R), where=total > 0)
+        return best, share
 
+    head_best, head_share = majority(h)
+    tail_best, tail_share = majority(t)
     # values per (head, relation) and heads per (tail, relation)
     hr = h * max(R, 1) + r
     tr = t * max(R, 1) + r
@@ -125,15 +125,18 @@ def learn_schema(kg: KnowledgeGraph) -> Schema:
         np.maximum.at(max_heads, u % R, c)
     facts = np.bincount(r, minlength=R)
     distinct_tails = np.bincount(np.unique(tr) % R, minlength=R) if len(h) else facts
-    for i, label in enumerate(kg.relations):
-        ht, hs = majority(h, i)
-        tt, ts = majority(t, i)
-        out[label] = RelationSchema(
-            relation=label,
-            head_type=ht,
-            tail_type=tt,
-            head_type_share=hs,
-            tail_type_share=ts,
+
+    def label(code: int, count: int) -> str | None:
+        return None if count == 0 or code == ntypes - 1 else types[code]
+
+    out: dict[str, RelationSchema] = {}
+    for i, rel in enumerate(kg.relations):
+        out[rel] = RelationSchema(
+            relation=rel,
+            head_type=label(int(head_best[i]), int(facts[i])),
+            tail_type=label(int(tail_best[i]), int(facts[i])),
+            head_type_share=float(head_share[i]),
+            tail_type_share=float(tail_share[i]),
             functional=bool(max_vals[i] <= 1),
             inverse_functional=bool(max_heads[i] <= 1),
             facts=int(facts[i]),

@@ -81,12 +81,15 @@ def augment_inferred(
     seed: int = 0,
     directed: bool = True,
     relations: str | Sequence[str | None] | None = None,
+    max_walks: int = 50_000_000,
 ) -> PathSample:
-    """Algorithm 2, ``graph.augment_inferred()``: ``k`` paths with distinct inferred facts.
+    """Algorithm 2, ``graph.augment_inferred()``: ``k`` distinct inferred facts with a path.
 
-    Paths are sampled uniformly (:func:`kgaug.sample_paths`) and one path is kept per
-    distinct inferred fact ``(head, r1, ..., rn, tail)``, so each fact becomes one training
-    question.
+    Each inferred fact ``(head, r1, ..., rn, tail)`` becomes one training question, shown
+    with one of its paths. When the graph's walks can be listed (at most ``max_walks``),
+    the ``k`` facts are drawn uniformly among all distinct facts. Otherwise paths are
+    sampled uniformly and one is kept per fact, which favours facts with many paths
+    (documented bias of the fallback).
 
     Raises
     ------
@@ -95,34 +98,58 @@ def augment_inferred(
     """
     import numpy as np
 
-    from kgaug.paths import PathSample, sample_paths
+    from kgaug._validate import check_int
+    from kgaug.paths import PathSample, enumerate_paths, sample_paths
 
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
-    draw = k
+    k = check_int(k, "k", minimum=0)
+    rng = np.random.default_rng(seed)
+
+    def first_per_fact(s: PathSample) -> np.ndarray:
+        rows = np.column_stack([s.nodes[:, 0], s.steps, s.nodes[:, -1]])
+        if not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        _, first = np.unique(rows, axis=0, return_index=True)
+        return np.sort(first)
+
+    def subset(s: PathSample, keep: np.ndarray, draws: int) -> PathSample:
+        return PathSample(
+            kg,
+            s.nodes[keep].copy(),
+            s.steps[keep].copy(),
+            s.labels,
+            directed=s.directed,
+            total_paths=s.total_paths,
+            draws=draws,
+            seed=seed,
+        )
+
+    try:
+        every = enumerate_paths(kg, hops, relations=relations, directed=directed, limit=max_walks)
+    except ValueError as e:
+        if "limit" not in str(e):
+            raise
+        every = None
+    if every is not None:
+        facts = first_per_fact(every)
+        if k > len(facts):
+            raise ValueError(
+                f"k={k} exceeds the {len(facts)} distinct {hops}-hop inferred facts; lower k "
+                "or augment the graph"
+            )
+        return subset(every, np.sort(rng.choice(facts, size=k, replace=False)), 0)
+    draw = max(k, 1)
     while True:
         s = sample_paths(kg, hops, draw, seed, relations=relations, directed=directed, unique=False)
-        rows = np.column_stack([s.nodes[:, 0], s.steps, s.nodes[:, -1]])
-        _, first = np.unique(rows, axis=0, return_index=True) if len(rows) else (rows, rows)
-        first = np.sort(first)
+        first = first_per_fact(s)
         if len(first) >= k or draw > 50 * max(k, 1):
             break
         draw *= 2
     if len(first) < k:
         raise ValueError(
-            f"found only {len(first)} distinct {hops}-hop inferred facts; lower k or augment"
+            f"found only {len(first)} distinct {hops}-hop inferred facts in {s.draws} walks; "
+            "lower k or augment"
         )
-    keep = first[:k]
-    return PathSample(
-        kg,
-        s.nodes[keep].copy(),
-        s.steps[keep].copy(),
-        s.labels,
-        directed=s.directed,
-        total_paths=s.total_paths,
-        draws=s.draws,
-        seed=seed,
-    )
+    return subset(s, first[:k], s.draws)
 
 
 def diversify(

@@ -10,11 +10,14 @@
 How facts are added
 -------------------
 A new fact ``(u, s, y)`` creates the 2-hop facts ``(x, p, s, y)`` for every in-edge
-``x -p-> u`` and ``(u, s, q, z)`` for every out-edge ``y -q-> z``. If each new fact creates
-at least ``c > phi_G`` of them (its *local ratio*), adding it can only move every relation's
-phi towards ``c``: relations above ``phi_G`` stay above, relations below rise. kgaug only
-adds facts with that property, so augmenting one relation never pushes another below the
-threshold.
+``x -p-> u`` and ``(u, s, q, z)`` for every out-edge ``y -q-> z``. Facts are added in small
+typed *templates*, and a template is preferred when every relation it adds facts of gains
+at least ``phi_G`` inferred facts per new fact (counted once per relation, as phi counts
+them): such a template cannot pull a relation below the threshold. The estimate is made
+for 2-hop directed counts; an exact recount after each round checks every requested
+relation (also those that were already above ``phi_G``), tops up the ones below, and
+moves on to a relation's next template when one did not raise it in the counting mode
+used.
 
 Strategies:
 
@@ -23,18 +26,23 @@ Strategies:
     (:mod:`kgaug.schema`); every new fact has a fictitious head, so no real entity gets a
     new property and every real fact is untouched. The new entities form small typed
     *hubs*: a fictitious entity with at least ``c`` incoming facts (from fictitious
-    sources) and at least ``c`` outgoing facts (to existing entities of the right type),
-    so every fact around it has local ratio ``>= c``. When a type can hold fewer than
-    ``c`` outgoing facts (only functional relations leave it), the sources are hubs
-    themselves. New facts always point from newer to older or fictitious-to-real
-    entities, so no cycle is created.
+    sources) and at least ``c`` outgoing facts (to existing entities of the right type).
+    When a type can hold fewer than ``c`` outgoing facts, the sources are hubs
+    themselves. Every entity that receives new outgoing facts is new (a fictitious year
+    gets its own label rather than reusing a real one), and new facts point from
+    fictitious sources to hubs to existing entities, so no cycle is created.
 ``"counterfactual"``
     New facts between existing entities (provenance ``counterfactual``, the paper's
     "incorrect but helpful" data): heads with many incoming and tails with many outgoing
     facts, never a second value of a functional relation, never closing a cycle of
-    length 2 or 3.
+    length 2 (or 3 when 3-hop chains are counted) with the graph or the other new facts.
+    Facts that turn out to lower their own relation (their chains existed already) are
+    taken back after the recount.
 ``"llm"``
-    Facts proposed by a callable (e.g. an LLM fact generator), filtered by the same rules.
+    Facts proposed by a callable (e.g. an LLM fact generator), filtered by the same rules
+    (types, functional values also among the proposals, duplicates, cycles, at least
+    ``c`` chains); new entities get the relation's learned types. They are recorded as
+    ``synthetic``.
 
 Strategies can be chained: ``strategy=("counterfactual", "fictitious")`` tries them in
 order for each relation. Every added fact carries its provenance; plans are confirmed by
@@ -54,7 +62,7 @@ import numpy.typing as npt
 from kgaug._index import path_index
 from kgaug.kg import KnowledgeGraph
 from kgaug.names import NameGenerator
-from kgaug.records import Provenance, Triple
+from kgaug.records import Triple
 from kgaug.schema import Schema, learn_schema
 
 __all__ = ["STRATEGIES", "FactProposer", "GadgetFactory", "Template"]
@@ -109,9 +117,9 @@ class Template:
         return False
 
     @property
-    def num_fresh(self) -> int:
-        """Fictitious entities per copy."""
-        return sum(1 for _, slot, _ in self.nodes if not slot)
+    def heads(self) -> set[int]:
+        """Nodes with outgoing facts."""
+        return {u for u, _, _ in self.edges}
 
 
 class GadgetFactory:
@@ -127,7 +135,8 @@ class GadgetFactory:
         self.favour = favour  # relations that gain most from extra chains (failing ones)
         idx = path_index(kg, True)
         dout = idx.out_groups[0]
-        self.out_degree = np.asarray(dout.sum(axis=1)).ravel().astype(np.int64)
+        self.out_degree = np.bincount(idx.h, minlength=kg.num_entities).astype(np.int64)
+        self.in_degree = np.bincount(idx.t, minlength=kg.num_entities).astype(np.int64)
         self.dout = dout
         codes = kg.entity_type_codes
         self.type_code = {t: i for i, t in enumerate(kg.types)}
@@ -254,7 +263,9 @@ class GadgetFactory:
         wanted: list[str] = []
         for rel, k in in_req:
             wanted += [rel] * k
-        ins = self._ordered(sch.into(type_))
+        # relations that are not also leaving the hub first: a chain (x, p, p, y) counts
+        # once for p although it needs two new p facts
+        ins = sorted(self._ordered(sch.into(type_)), key=lambda p: p in used)
         if not leaves_ok:
             # sources must be hubs: prefer types whose hubs can use plain leaves (a
             # recursion through another low-capacity type grows exponentially)
@@ -327,6 +338,14 @@ class GadgetFactory:
             + ". Count undirected (inverse edges) or add relations that connect these types."
         )
 
+    def payable(self, tpl: Template, phi_g: float) -> bool:
+        """Whether every relation the template adds facts of gains ``phi_G`` per new fact.
+
+        Inferred facts are counted once per relation, as phi counts them.
+        """
+        d_a, d_i = self.effect(tpl)
+        return all(d_i.get(r, 0.0) >= phi_g * k for r, k in d_a.items())
+
     # -- effect of one template copy -----------------------------------------------------------
     def effect(self, tpl: Template) -> tuple[Counter[str], dict[str, float]]:
         """Estimated new atomic facts and 2-hop inferred facts per relation for one copy.
@@ -396,27 +415,35 @@ class Instantiator:
                 return e
         return None
 
-    def add(self, tpl: Template, copies: int) -> int:
-        """Instantiate ``copies`` copies; returns how many could be made."""
+    def add(self, tpl: Template, copies: int, max_facts: int | None = None) -> int:
+        """Instantiate up to ``copies`` whole copies (and at most ``max_facts`` facts).
+
+        Returns how many copies were made: fewer when the existing entities a template
+        attaches to are used up (``max_reuse``) or the fact budget is reached.
+        """
         ents = self.f.kg.entities
+        heads = tpl.heads
         made = 0
         for _ in range(copies):
+            if max_facts is not None and len(tpl.edges) > max_facts - made * len(tpl.edges):
+                break
             labels: list[str] = []
-            ok = True
-            for type_, is_slot, top in tpl.nodes:
+            new_types: dict[str, str | None] = {}
+            for node, (type_, is_slot, top) in enumerate(tpl.nodes):
                 if is_slot:
                     e = self._pick(type_, top)
                     if e is None:
-                        ok = False
-                        break
+                        return made
                     labels.append(ents[e])
                 else:
-                    name = self.names.name(type_)
+                    # a node with outgoing facts must be a new entity, even for a Date
+                    # (years may otherwise reuse an existing value as a tail)
+                    name = self.names.name(type_, unique=node in heads or None)
                     labels.append(name)
-                    self.types[name] = type_
-            if not ok:
-                break
+                    if not self.f.kg.has_entity(name):
+                        new_types[name] = type_
             self.facts.extend((labels[u], r, labels[v]) for u, r, v in tpl.edges)
+            self.types.update(new_types)
             made += 1
         return made
 
@@ -424,42 +451,65 @@ class Instantiator:
 # ---------------------------------------------------------------------------- counterfactual
 
 
+class NewEdges:
+    """Pairs added so far, so that new facts are checked against each other too."""
+
+    def __init__(self) -> None:
+        self.valued: set[tuple[int, int]] = set()  # (head, relation) given a functional value
+        self.pairs: set[tuple[int, int]] = set()
+        self.out: dict[int, set[int]] = defaultdict(set)
+        self.into: dict[int, set[int]] = defaultdict(set)
+
+    def add(self, h: int, t: int) -> None:
+        self.pairs.add((h, t))
+        self.out[h].add(t)
+        self.into[t].add(h)
+
+
+def _closes_cycle(
+    h: int,
+    t: int,
+    hops: int,
+    exists: Callable[[int, int], bool],
+    out_of: Callable[[int], Iterable[int]],
+    new: NewEdges,
+) -> bool:
+    """Whether a new edge ``h -> t`` closes a cycle of length 2 (or 3 for ``hops >= 3``)."""
+    if exists(t, h) or (t, h) in new.pairs:
+        return True
+    if hops < 3:
+        return False
+    mids = set(out_of(t)) | new.out.get(t, set())
+    return any(exists(x, h) or (x, h) in new.pairs for x in mids)
+
+
 def counterfactual_facts(
-    kg: KnowledgeGraph,
-    schema: Schema,
+    factory: GadgetFactory,
     relation: str,
     surplus_needed: float,
     phi_g: float,
-    c: int,
     *,
     hops: int,
     max_reuse: int,
+    new: NewEdges,
     taken: set[tuple[int, int, int]],
 ) -> list[tuple[int, int, int]]:
     """Facts ``(h, relation, t)`` between existing entities with local ratio ``>= c``.
 
     Heads with many incoming facts are paired with tails with many outgoing ones; a
     functional relation never gets a second value, and no new fact closes a cycle of
-    length 2 (or 3 when ``hops >= 3``).
+    length 2 (or 3 when ``hops >= 3``) with the graph or with the other new facts.
     """
+    kg, schema, c = factory.kg, factory.schema, factory.c
     s = schema[relation]
     r = kg.relation_id(relation)
-    idx = path_index(kg, True)
-    n = kg.num_entities
-    indeg = np.bincount(idx.t, minlength=n)
-    outdeg = np.bincount(idx.h, minlength=n)
-    codes = kg.entity_type_codes
-    tcode = {t: i for i, t in enumerate(kg.types)}
-
-    def of_type(t: str | None) -> npt.NDArray[np.int64]:
-        return np.flatnonzero(codes == (-1 if t is None else tcode.get(t, -2))).astype(np.int64)
-
-    heads = of_type(s.head_type)
+    indeg, outdeg = factory.in_degree, factory.out_degree
+    heads = factory.candidates.get(s.head_type, np.zeros(0, dtype=np.int64))
     if s.functional:
-        has = np.zeros(n, dtype=bool)
+        has = np.zeros(kg.num_entities, dtype=bool)
         has[kg.head_ids[kg.relation_ids == r]] = True
         heads = heads[~has[heads]]
-    tails = of_type(s.tail_type)
+    tails = factory.candidates.get(s.tail_type, np.zeros(0, dtype=np.int64))
     k = 300
     heads = heads[np.argsort(-indeg[heads], kind="stable")][:k]
     tails = tails[np.argsort(-outdeg[tails], kind="stable")][:k]
@@ -470,23 +520,20 @@ def counterfactual_facts(
     score = indeg[hh] + outdeg[tt]
     keep = (score >= c) & (hh != tt)
     hh, tt, score = hh[keep], tt[keep], score[keep]
-    if not len(hh):
-        return []
-    P = idx.pairs
-    existing = np.zeros(len(hh), dtype=bool)
-    pair = P.lookup(hh, tt)
-    if len(pair):
-        lab_of_pair = {}
-        for p in np.unique(pair[pair >= 0]).tolist():
-            lab_of_pair[p] = set(idx.lab[P.edges[P.ptr[p] : P.ptr[p + 1]]].tolist())
-        existing = np.array([p >= 0 and r in lab_of_pair[p] for p in pair.tolist()], dtype=bool)
-    cycle = P.lookup(tt, hh) >= 0  # t -> h exists: h -> t would close a 2-cycle
-    if hops >= 3:
-        U = P.matrix.astype(bool).astype(np.int64)
-        two = (U[tt] @ U).tocsr()  # rows: candidate pairs; t -> x -> ?
-        cycle |= np.asarray(two[np.arange(len(tt)), hh]).ravel() > 0
-    ok = ~existing & ~cycle
-    hh, tt, score = hh[ok], tt[ok], score[ok]
+    P = path_index(kg, True).pairs
+    mat = P.matrix
+
+    def exists(a: int, b: int) -> bool:
+        return bool(mat[a, b])
+
+    def out_of(a: int) -> Iterable[int]:
+        return [int(x) for x in mat.indices[mat.indptr[a] : mat.indptr[a + 1]]]
+
+    has_r = {
+        (h, t)
+        for h, rr, t in zip(kg.head_ids.tolist(), kg.relation_ids.tolist(), kg.tail_ids.tolist())
+        if rr == r
+    }
     order = np.argsort(-score, kind="stable")
     out: list[tuple[int, int, int]] = []
     used_head: Counter[int] = Counter()
@@ -496,61 +543,93 @@ def counterfactual_facts(
         if gained >= surplus_needed:
             break
         h, t = int(hh[i]), int(tt[i])
-        if (h, r, t) in taken or used_tail[t] >= max_reuse or used_head[h] >= max_reuse:
+        if (h, r, t) in taken or (h, t) in has_r:
             continue
-        if s.functional and used_head[h]:
+        if used_tail[t] >= max_reuse or used_head[h] >= max_reuse:
             continue
+        if s.functional and (h, r) in new.valued:
+            continue
+        if _closes_cycle(h, t, hops, exists, out_of, new):
+            continue
+        if s.functional:
+            new.valued.add((h, r))
         used_head[h] += 1
         used_tail[t] += 1
         taken.add((h, r, t))
+        new.add(h, t)
         out.append((h, r, t))
         gained += float(score[i]) - phi_g
     return out
 
 
 def llm_facts(
-    kg: KnowledgeGraph,
-    schema: Schema,
+    factory: GadgetFactory,
     relation: str,
     proposer: FactProposer,
     n: int,
-    c: int,
-) -> tuple[list[tuple[str, str, str]], int]:
-    """Proposed facts that respect types, functionality and the local-ratio rule.
+    *,
+    hops: int,
+    new: NewEdges,
+    labels: dict[str, int],
+) -> tuple[list[tuple[str, str, str]], dict[str, str | None], int]:
+    """Proposed facts that pass the same filters as the other strategies.
 
-    Returns the accepted facts and the number rejected.
+    Types must match the relation's learned domain and range (new entities get them), a
+    functional relation gets no second value (also among the proposals), duplicates and
+    facts with fewer than ``c`` chains are rejected, and no fact closes a short cycle.
+    ``labels`` maps the labels of entities created so far (existing and new) to ids, new
+    ones numbered after the graph's. Returns accepted facts, types of new entities, and
+    the number rejected.
     """
+    kg, schema, c = factory.kg, factory.schema, factory.c
     s = schema[relation]
-    idx = path_index(kg, True)
-    indeg = np.bincount(idx.t, minlength=kg.num_entities)
-    outdeg = np.bincount(idx.h, minlength=kg.num_entities)
     r = kg.relation_id(relation)
-    has_value = set(kg.head_ids[kg.relation_ids == r].tolist()) if s.functional else set()
+    indeg, outdeg = factory.in_degree, factory.out_degree
+    valued = set(kg.head_ids[kg.relation_ids == r].tolist()) if s.functional else set()
+    P = path_index(kg, True).pairs
+    mat = P.matrix
+    n_old = kg.num_entities
+
+    def exists(a: int, b: int) -> bool:
+        return a < n_old and b < n_old and bool(mat[a, b])
+
+    def out_of(a: int) -> Iterable[int]:
+        return [int(x) for x in mat.indices[mat.indptr[a] : mat.indptr[a + 1]]] if a < n_old else []
+
     accepted: list[tuple[str, str, str]] = []
+    types: dict[str, str | None] = {}
     rejected = 0
     seen: set[tuple[str, str, str]] = set()
     for item in proposer(kg, relation, n):
         h, rel, t = item.as_tuple() if isinstance(item, Triple) else tuple(item)
-        if rel != relation or (h, rel, t) in seen or h == t or (h, rel, t) in kg:
+        if rel != relation or h == t or (h, rel, t) in seen or (h, rel, t) in kg:
             rejected += 1
             continue
-        hid = kg.entity_id(h) if kg.has_entity(h) else None
-        tid = kg.entity_id(t) if kg.has_entity(t) else None
-        type_ok = (hid is None or kg.entity_type(h) == s.head_type) and (
-            tid is None or kg.entity_type(t) == s.tail_type
+        known_h, known_t = kg.has_entity(h), kg.has_entity(t)
+        type_ok = (not known_h or kg.entity_type(h) == s.head_type) and (
+            not known_t or kg.entity_type(t) == s.tail_type
         )
-        ratio = (indeg[hid] if hid is not None else 0) + (outdeg[tid] if tid is not None else 0)
-        if not type_ok or ratio < c or (hid is not None and hid in has_value):
+        hid = labels.setdefault(h, len(labels)) if type_ok else -1
+        tid = labels.setdefault(t, len(labels)) if type_ok else -1
+        ratio = (indeg[hid] if known_h else 0) + (outdeg[tid] if known_t else 0)
+        if (
+            not type_ok
+            or ratio < c
+            or hid in valued
+            or _closes_cycle(hid, tid, hops, exists, out_of, new)
+        ):
             rejected += 1
             continue
+        if s.functional:
+            valued.add(hid)
+        new.add(hid, tid)
         seen.add((h, rel, t))
         accepted.append((h, rel, t))
-    return accepted, rejected
-
-
-def provenance_of(strategy: str) -> Provenance:
-    """Provenance recorded for facts added by a strategy."""
-    return Provenance.COUNTERFACTUAL if strategy == "counterfactual" else Provenance.SYNTHETIC
+        if not known_h:
+            types[h] = s.head_type
+        if not known_t:
+            types[t] = s.tail_type
+    return accepted, types, rejected
 
 
 def copies_needed(
