@@ -1150,8 +1150,9 @@ def build_comparison_dataset(
     (``meta.dropped_mixed``). Both orders of a pair are kept and always land in the same
     split (the split is drawn per unordered pair). The training pool is downsampled
     (seeded) to ``round(phi * |ID atomic attribute facts|)`` examples by choosing
-    unordered pairs (both orders of each are kept), class-balanced when ``balance``. All atomic facts of the attributes are training
-    examples; other relations are not part of the dataset.
+    unordered pairs (both orders of each are kept), class-balanced when ``balance``. All
+    atomic facts of the attributes are training examples; other relations are not part of
+    the dataset.
 
     Parameters
     ----------
