@@ -24,10 +24,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kgaug import __version__
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph
+
+if TYPE_CHECKING:
+    from kgaug.plan import AugmentationPlan
 
 __all__ = ["load_graph", "main"]
 
@@ -163,17 +167,21 @@ def _plan_options(args: argparse.Namespace) -> dict[str, object]:
     return opts
 
 
-def _cmd_plan(args: argparse.Namespace) -> int:
+def _run_plan(args: argparse.Namespace) -> AugmentationPlan:
     from kgaug.plan import plan_augmentation
 
     kg = load_graph(args.file, args.format, args.example)
     hops = _hops(args.hops)
-    plan = plan_augmentation(
+    return plan_augmentation(
         kg,
         args.phi_g,
         hops if len(hops) > 1 else hops[0],
         **_plan_options(args),  # type: ignore[arg-type]
     )
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    plan = _run_plan(args)
     if args.json:
         print(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -184,16 +192,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 def _cmd_augment(args: argparse.Namespace) -> int:
     from kgaug._fileio import atomic_write
     from kgaug.io import write_jsonl
-    from kgaug.plan import plan_augmentation
 
-    kg = load_graph(args.file, args.format, args.example)
-    hops = _hops(args.hops)
-    plan = plan_augmentation(
-        kg,
-        args.phi_g,
-        hops if len(hops) > 1 else hops[0],
-        **_plan_options(args),  # type: ignore[arg-type]
-    )
+    plan = _run_plan(args)
     out = Path(args.out)
     write_jsonl(plan.result, out)
     stem = out.name

@@ -190,6 +190,35 @@ class Example(BaseModel):
         )
 
 
+def _atomic_example(
+    task: Task,
+    tokens: list[str],
+    head: str,
+    relation: str,
+    tail: str,
+    question: Question,
+    provenance: int,
+    ood: bool,
+) -> Example:
+    """The training example of one atomic fact (always in ``train``)."""
+    ans = entity_token(tail)
+    return Example(
+        id=_example_id(task, "atomic", tokens, ans),
+        split="train",
+        kind="atomic",
+        task=task,
+        tokens=tokens,
+        answer_token=ans,
+        question=question.question,
+        answer=question.answer,
+        hops=1,
+        entities=[head, tail],
+        relations=[relation],
+        provenance=Provenance.from_code(provenance),
+        ood=ood,
+    )
+
+
 def _example_id(task: str, kind: str, tokens: Sequence[str], answer_token: str) -> str:
     payload = "\x1f".join([task, kind, *tokens, "\x1e", answer_token])  # unit/record separators
     return f"{kind}-{hashlib.sha1(payload.encode('utf-8')).hexdigest()[:16]}"
@@ -914,23 +943,16 @@ def build_composition_dataset(
     ood_l = ood.tolist()
     for i in range(M):
         tokens = [entity_token(ents[H[i]]), relation_token(rels[Rl[i]])]
-        ans = entity_token(ents[T[i]])
-        q = questions[i]
         splits["train"].append(
-            Example(
-                id=_example_id("composition", "atomic", tokens, ans),
-                split="train",
-                kind="atomic",
-                task="composition",
-                tokens=tokens,
-                answer_token=ans,
-                question=q.question,
-                answer=q.answer,
-                hops=1,
-                entities=[ents[H[i]], ents[T[i]]],
-                relations=[rels[Rl[i]]],
-                provenance=Provenance.from_code(prov[i]),
-                ood=ood_l[i],
+            _atomic_example(
+                "composition",
+                tokens,
+                ents[H[i]],
+                rels[Rl[i]],
+                ents[T[i]],
+                questions[i],
+                int(prov[i]),
+                ood_l[i],
             )
         )
     for (split, f), q in zip(plan, questions[M:]):
@@ -1349,22 +1371,16 @@ def build_comparison_dataset(
     splits: dict[Split, list[Example]] = {"train": [], "test_id": [], "test_ood": []}
     for f, q in zip(attr_facts, questions[:na]):
         tokens = [entity_token(ents[H[f]]), attribute_token(rels[Rl[f]])]
-        ans_tok = entity_token(ents[T[f]])
         splits["train"].append(
-            Example(
-                id=_example_id("comparison", "atomic", tokens, ans_tok),
-                split="train",
-                kind="atomic",
-                task="comparison",
-                tokens=tokens,
-                answer_token=ans_tok,
-                question=q.question,
-                answer=q.answer,
-                hops=1,
-                entities=[ents[H[f]], ents[T[f]]],
-                relations=[rels[Rl[f]]],
-                provenance=Provenance.from_code(prov[f]),
-                ood=bool(fact_ood[f]),
+            _atomic_example(
+                "comparison",
+                tokens,
+                ents[H[f]],
+                rels[Rl[f]],
+                ents[T[f]],
+                q,
+                int(prov[f]),
+                bool(fact_ood[f]),
             )
         )
     for (split, g1, g2, word), q in zip(rows, questions[na:]):

@@ -314,6 +314,14 @@ class _Round:
         self.est_chains += made * d_i.get("", 0.0)
         return made
 
+    def add_facts(self, relation: str, facts: list[Triple], c: int) -> int:
+        """Add facts of ``relation`` (counterfactual, llm), estimated at ``c`` chains each."""
+        self.new.extend(facts)
+        self.est_a[relation] += len(facts)
+        self.est_i[relation] += len(facts) * c
+        self.est_chains += len(facts) * c
+        return len(facts)
+
 
 def _lemma2(
     report: PhiReport, relation: str, n: int, phi_g: float
@@ -575,11 +583,7 @@ def plan_augmentation(
                             for h, _, t in ids
                         ]
                         cf_round[r] += facts
-                        new += facts
-                        est_a[r] += len(facts)
-                        est_i[r] += len(facts) * c
-                        rnd.est_chains += len(facts) * c
-                        if facts:
+                        if rnd.add_facts(r, facts, c):
                             used.setdefault(r, strat)
                         else:
                             exhausted[r].add(strat)
@@ -601,10 +605,6 @@ def plan_augmentation(
                                 f"'{r}': {rejected} proposed fact(s) rejected (type, functional "
                                 "value, duplicate, cycle or fewer than c chains)"
                             )
-                        new += [
-                            Triple(head=h, relation=rr, tail=t, provenance=Provenance.SYNTHETIC)
-                            for h, rr, t in facts_l
-                        ]
                         new_types.update(
                             {
                                 e: ty
@@ -612,10 +612,11 @@ def plan_augmentation(
                                 if any(e in (f[0], f[2]) for f in facts_l)
                             }
                         )
-                        est_a[r] += len(facts_l)
-                        est_i[r] += len(facts_l) * c
-                        rnd.est_chains += len(facts_l) * c
-                        if facts_l:
+                        llm_triples = [
+                            Triple(head=h, relation=rr, tail=t, provenance=Provenance.SYNTHETIC)
+                            for h, rr, t in facts_l
+                        ]
+                        if rnd.add_facts(r, llm_triples, c):
                             used.setdefault(r, strat)
                         else:
                             exhausted[r].add(strat)
