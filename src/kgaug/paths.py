@@ -446,13 +446,20 @@ class PathSample(Sequence[FiveTuple | Chain]):
             out.append(tuple(t))
         return out
 
+    def first_per_fact(self) -> npt.NDArray[np.int64]:
+        """Positions of the first path of each distinct inferred fact, in sample order."""
+        rows = np.column_stack([self.nodes[:, 0], self.steps, self.nodes[:, -1]])
+        if not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        _, first = np.unique(rows, axis=0, return_index=True)
+        return np.sort(first).astype(np.int64)
+
     def inferred_facts(
         self,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Distinct inferred facts of the sample as ``(head ids, step chains, tail ids)``."""
-        rows = np.column_stack([self.nodes[:, 0], self.steps, self.nodes[:, -1]])
-        uniq = np.unique(rows, axis=0) if len(rows) else rows
-        return uniq[:, 0], uniq[:, 1:-1], uniq[:, -1]
+        keep = self.first_per_fact()
+        return self.nodes[keep, 0], self.steps[keep], self.nodes[keep, -1]
 
     def __repr__(self) -> str:
         exact = "" if self.total_paths is None else f" of {self.total_paths}"

@@ -104,13 +104,6 @@ def augment_inferred(
     k = check_int(k, "k", minimum=0)
     rng = np.random.default_rng(seed)
 
-    def first_per_fact(s: PathSample) -> np.ndarray:
-        rows = np.column_stack([s.nodes[:, 0], s.steps, s.nodes[:, -1]])
-        if not len(rows):
-            return np.zeros(0, dtype=np.int64)
-        _, first = np.unique(rows, axis=0, return_index=True)
-        return np.sort(first)
-
     def subset(s: PathSample, keep: np.ndarray, draws: int) -> PathSample:
         return PathSample(
             kg,
@@ -130,7 +123,7 @@ def augment_inferred(
             raise
         every = None
     if every is not None:
-        facts = first_per_fact(every)
+        facts = every.first_per_fact()
         if k > len(facts):
             raise ValueError(
                 f"k={k} exceeds the {len(facts)} distinct {hops}-hop inferred facts; lower k "
@@ -140,7 +133,7 @@ def augment_inferred(
     draw = max(k, 1)
     while True:
         s = sample_paths(kg, hops, draw, seed, relations=relations, directed=directed, unique=False)
-        first = first_per_fact(s)
+        first = s.first_per_fact()
         if len(first) >= k or draw > 50 * max(k, 1):
             break
         draw *= 2
