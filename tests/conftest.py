@@ -19,6 +19,12 @@ settings.register_profile("explore", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The CLI's default LLM cache goes to a temporary folder, never ~/.cache."""
+    monkeypatch.setenv("KGAUG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kgaug-cache"))
+
+
 @pytest.fixture(scope="session")
 def example_kg() -> kgaug.KnowledgeGraph:
     return kgaug.datasets.load_example()

@@ -50,3 +50,10 @@ def test_augment_example(tmp_path):
     out = _run(str(EXAMPLES / "augment_example_kg.py"), str(tmp_path))
     assert "real facts kept: 694 of 694" in out
     assert (tmp_path / "composition" / "train.jsonl").exists()
+
+
+def test_verbalize_llm_offline():
+    out = _run(str(EXAMPLES / "verbalize_llm.py"), "-k", "3")
+    assert out.count("[ok]") == 3
+    assert "(Roma, director, Alfonso Cuaron)" in out
+    assert "0 requests, 3 cache hits" in out

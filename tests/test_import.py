@@ -9,9 +9,11 @@ import sys
 
 def test_import_does_not_pull_heavy_dependencies():
     code = (
-        "import sys, json, kgaug; kgaug.compute_phi(kgaug.datasets.load_example());"
+        "import sys, json, kgaug, kgaug.verbalize;"
+        "kgaug.compute_phi(kgaug.datasets.load_example());"
+        "kgaug.verbalize.get_verbalizer('template');"
         "print(json.dumps(sorted(m for m in ('torch', 'openai', 'transformers', "
-        "'matplotlib', 'pandas', 'tokenizers') if m in sys.modules)))"
+        "'matplotlib', 'pandas', 'tokenizers', 'httpx') if m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

@@ -10,6 +10,8 @@ Subcommands
 ``kgaug augment FILE``    write the augmented graph (JSONL) and its plan.
 ``kgaug sample FILE``     exactly uniform simple paths (five-tuples), optionally as questions.
 ``kgaug dataset FILE``    ID/OOD composition or comparison training set (JSONL files).
+``kgaug verbalize FILE``  sampled paths (or ``--items``) to questions with any backend.
+``kgaug parse TEXT...``   text to a typed knowledge graph with an LLM backend.
 ``kgaug demo``            the end-to-end demo on the bundled example KG.
 
 File formats are chosen by suffix (``.tsv``/``.txt`` TSV, ``.jsonl`` JSON lines, ``.csv``
@@ -24,7 +26,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kgaug import __version__
 from kgaug.errors import KGFormatError
@@ -279,6 +281,128 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_cache_dir() -> Path:
+    env = os.environ.get("KGAUG_CACHE_DIR")
+    if env:
+        return Path(env) / "llm"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kgaug" / "llm"
+
+
+def _backend(args: argparse.Namespace) -> object:
+    """The verbalizer/parser named by ``--backend`` with the options given on the line."""
+    from kgaug.verbalize import get_verbalizer
+
+    name = args.backend
+    opts: dict[str, object] = {}
+    if name == "template":
+        return get_verbalizer("template", seed=args.seed)
+    if name == "openai":
+        if not args.model:
+            raise ValueError("--model is required with --backend openai")
+        key = os.environ.get(args.api_key_env)
+        if key:
+            opts["api_key"] = key
+        for opt in ("base_url", "model", "timeout", "max_retries", "structured", "temperature"):
+            if getattr(args, opt) is not None:
+                opts[opt] = getattr(args, opt)
+        opts["seed"] = args.seed
+    elif name == "transformers":
+        if not args.model_path:
+            raise ValueError("--model-path is required with --backend transformers")
+        opts["model_path"] = args.model_path
+        for opt in ("max_new_tokens", "device", "temperature"):
+            if getattr(args, opt) is not None:
+                opts[opt] = getattr(args, opt)
+        opts["seed"] = args.seed
+    for opt in ("concurrency", "max_attempts"):
+        if getattr(args, opt) is not None:
+            opts[opt] = getattr(args, opt)
+    if not args.no_cache:
+        opts["cache_dir"] = args.cache_dir or _default_cache_dir()
+    return get_verbalizer(name, **opts)
+
+
+def _report(v: object) -> None:
+    stats = getattr(v, "last_run", None)
+    if stats is not None:
+        print(f"kgaug: {stats}", file=sys.stderr)
+
+
+def _cmd_verbalize(args: argparse.Namespace) -> int:
+    import inspect
+
+    from kgaug.verbalize.items import read_items, write_questions
+
+    if args.items:
+        if args.file or args.example:
+            raise ValueError("give either a knowledge graph (FILE / --example) or --items")
+        items: list[object] = list(read_items(args.items))
+    else:
+        from kgaug.paths import sample_paths
+
+        kg = load_graph(args.file, args.format, args.example)
+        items = list(sample_paths(kg, args.hops, args.k, args.seed, relations=args.relation))
+    v: Any = _backend(args)
+    verbalize = v.verbalize
+    if args.out and "out" in inspect.signature(verbalize).parameters:
+        progress = Path(str(args.out) + ".partial")
+        questions = verbalize(items, out=progress)
+    else:
+        progress, questions = None, verbalize(items)
+    bad = sum(q.status != "ok" for q in questions)
+    if args.out:
+        n = write_questions(questions, args.out)
+        if progress is not None and bad == 0:
+            progress.unlink(missing_ok=True)  # complete: nothing left to resume
+        print(f"wrote {n} questions to {args.out}", file=sys.stderr)
+    else:
+        for q in questions:
+            print(f"{q.question}\t{q.answer}\t{q.status}")
+    _report(v)
+    if bad:
+        print(
+            f"kgaug verbalize: {bad} of {len(questions)} items failed "
+            "(their reasons are in the output; rerunning retries transient errors)",
+            file=sys.stderr,
+        )
+    return 1 if bad else 0
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    import re
+
+    texts: list[str] = []
+    for name in args.text:
+        try:
+            with open(name, encoding="utf-8") as fh:
+                content = fh.read()
+        except UnicodeDecodeError as e:
+            raise KGFormatError(f"not UTF-8 ({e.reason})", path=name) from None
+        if args.split == "file":
+            parts = [content]
+        elif args.split == "lines":
+            parts = content.splitlines()
+        else:
+            parts = re.split(r"\n\s*\n", content)
+        texts += [t.strip() for t in parts if t.strip()]
+    if not texts:
+        raise ValueError(f"no text in {', '.join(args.text)}")
+    v: Any = _backend(args)
+    if not hasattr(v, "parse"):
+        raise ValueError(f"the {args.backend!r} backend cannot parse text into a graph")
+    kg = v.parse(texts)
+    if args.out:
+        kg.to_jsonl(args.out)
+        print(f"wrote {kg.num_facts} facts to {args.out}", file=sys.stderr)
+    else:
+        for h, r, t in kg.triples():
+            print(f"{h}\t{r}\t{t}")
+    _report(v)
+    stats = getattr(v, "last_run", None)
+    return 1 if stats is not None and (stats.failed or stats.errors) else 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from kgaug.demo import run_demo
 
@@ -310,6 +434,37 @@ def _add_plan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--undirected", action="store_true", help="count with inverse edges")
     p.add_argument("--paths", action="store_true", help="count paths instead of facts")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _add_backend_args(p: argparse.ArgumentParser, *, default: str) -> None:
+    g = p.add_argument_group("backend")
+    g.add_argument(
+        "--backend",
+        default=default,
+        help=f"template, openai, transformers or a plugin name (default {default})",
+    )
+    g.add_argument("--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, ...)")
+    g.add_argument("--model", help="model name on the server (openai backend)")
+    g.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        help="environment variable holding the API key (default OPENAI_API_KEY)",
+    )
+    g.add_argument("--model-path", help="local model folder (transformers backend)")
+    g.add_argument("--concurrency", type=int, help="requests in flight (default 8)")
+    g.add_argument("--cache-dir", help="response cache folder (default ~/.cache/kgaug/llm)")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument("--max-attempts", type=int, help="attempts per item (default 3)")
+    g.add_argument("--temperature", type=float, help="sampling temperature (default 0)")
+    g.add_argument("--timeout", type=float, help="seconds per request (default 60)")
+    g.add_argument("--max-retries", type=int, help="client retries of 429/5xx (default 5)")
+    g.add_argument(
+        "--structured",
+        choices=("auto", "json_schema", "text"),
+        help="structured output (default auto: JSON schema, text if refused)",
+    )
+    g.add_argument("--max-new-tokens", type=int, help="generation limit (transformers)")
+    g.add_argument("--device", help="torch device (transformers, default cpu)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,6 +551,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_cmd_dataset)
+
+    p = sub.add_parser("verbalize", help="paths or items to questions (template or LLM)")
+    _add_input(p)
+    p.add_argument("--items", help="JSONL/TSV file of items instead of sampling a KG")
+    p.add_argument("--hops", type=int, default=2, help="sampled path length (default 2)")
+    p.add_argument("-k", type=int, default=10, help="number of sampled paths (default 10)")
+    p.add_argument("--relation", help="only paths whose first hop is this relation")
+    p.add_argument("--seed", type=int, default=0, help="sampling and model seed (default 0)")
+    p.add_argument("--out", help="output JSONL (default: question, answer, status to stdout)")
+    _add_backend_args(p, default="template")
+    p.set_defaults(func=_cmd_verbalize)
+
+    p = sub.add_parser("parse", help="text to a typed knowledge graph with an LLM")
+    p.add_argument("text", nargs="+", help="UTF-8 text file(s)")
+    p.add_argument(
+        "--split",
+        choices=("paragraphs", "lines", "file"),
+        default="paragraphs",
+        help="one request per paragraph (default), line or file",
+    )
+    p.add_argument("--seed", type=int, default=0, help="model seed (default 0)")
+    p.add_argument("--out", help="output JSONL graph (default: TSV triples to stdout)")
+    _add_backend_args(p, default="openai")
+    p.set_defaults(func=_cmd_parse)
 
     p = sub.add_parser("demo", help="end-to-end demo on the bundled example KG")
     p.add_argument("--out", default="kgaug-demo", help="output folder (default kgaug-demo)")

@@ -152,7 +152,8 @@ def diversify(
 
     Keeps each question and adds up to ``variants - 1`` paraphrases from
     ``verbalizer.paraphrase(question, k)`` (the template verbalizer by default; an LLM
-    paraphraser plugs in the same way). Answers never change.
+    verbalizer plugs in the same way, and its ``paraphrase_all`` asks for all questions
+    concurrently). Answers never change.
     """
     if variants < 1:
         raise ValueError(f"variants must be >= 1, got {variants}")
@@ -160,9 +161,15 @@ def diversify(
         from kgaug.verbalize import TemplateVerbalizer
 
         verbalizer = TemplateVerbalizer()
+    questions = list(questions)
+    if variants == 1 or not hasattr(verbalizer, "paraphrase"):
+        return questions
+    if hasattr(verbalizer, "paraphrase_all"):  # LLMs: all requests at once
+        extra = verbalizer.paraphrase_all(questions, variants - 1)
+    else:
+        extra = [verbalizer.paraphrase(q, variants - 1) for q in questions]
     out: list[Question] = []
-    for q in questions:
+    for q, more in zip(questions, extra):
         out.append(q)
-        if variants > 1 and hasattr(verbalizer, "paraphrase"):
-            out += list(verbalizer.paraphrase(q, variants - 1))
+        out += list(more)
     return out

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from kgaug.records import Chain, ComparisonFact, FiveTuple, Triple
 
-__all__ = ["Question", "Verbalizer", "VerbalizerItem"]
+if TYPE_CHECKING:
+    from kgaug.kg import KnowledgeGraph
+
+__all__ = [
+    "FactGenerator",
+    "GraphParser",
+    "Paraphraser",
+    "Question",
+    "Verbalizer",
+    "VerbalizerItem",
+]
 
 VerbalizerItem = Triple | FiveTuple | Chain | ComparisonFact
 
@@ -28,6 +38,8 @@ class Question(BaseModel):
     status : {"ok", "failed"}
         ``"failed"`` when a verbalizer could not produce a valid question (kept, never
         silently dropped).
+    reason : str or None
+        Why it failed (``None`` when ``status="ok"``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -36,6 +48,7 @@ class Question(BaseModel):
     answer: str
     source: VerbalizerItem
     status: Literal["ok", "failed"] = "ok"
+    reason: str | None = None
 
 
 @runtime_checkable
@@ -44,4 +57,31 @@ class Verbalizer(Protocol):
 
     def verbalize(self, items: Iterable[VerbalizerItem]) -> list[Question]:
         """One :class:`Question` per item, in order."""
+        ...
+
+
+@runtime_checkable
+class GraphParser(Protocol):
+    """Text to a typed knowledge graph (the paper's ``parse_graph``)."""
+
+    def parse(self, text: str) -> KnowledgeGraph:
+        """The graph described by ``text``."""
+        ...
+
+
+@runtime_checkable
+class Paraphraser(Protocol):
+    """More phrasings of a question with the same answer (``diversify``)."""
+
+    def paraphrase(self, question: Question, k: int) -> list[Question]:
+        """Up to ``k`` other phrasings; the answer is unchanged."""
+        ...
+
+
+@runtime_checkable
+class FactGenerator(Protocol):
+    """New atomic facts of a relation (``kgaug.augment(..., strategy="llm")``)."""
+
+    def propose(self, kg: KnowledgeGraph, relation: str, n: int) -> list[Triple]:
+        """Up to ``n`` candidate facts of ``relation``."""
         ...

@@ -969,7 +969,13 @@ class TemplateVerbalizer:
         for text in ranked:
             if self._ok(item, answer, text):
                 return Question(question=text, answer=answer, source=item)
-        return Question(question=ranked[0], answer=answer, source=item, status="failed")
+        return Question(
+            question=ranked[0],
+            answer=answer,
+            source=item,
+            status="failed",
+            reason="every phrasing contains the answer",
+        )
 
     def verbalize(self, items: Iterable[VerbalizerItem]) -> list[Question]:
         """One question per item, in order.
