@@ -178,6 +178,9 @@ def test_items_tsv_and_dataset_records(tmp_path: Path) -> None:
         ('{"kind": "comparison", "entities": ["A", "B"], "relations": ["c"]}\n', "values"),
         ('{"entities": ["A", "B", "C"], "relations": ["r"]}\n', "do not make a path"),
         ('{"entity1": "A"}\n', "entity2"),
+        ('{"path": "A r B"}\n', "a path is a list of strings, got str"),
+        ('{"path": ["A", {"x": 1}, "B"]}\n', "strings \\(or numbers\\) only, got dict"),
+        ('{"entities": "ABC", "relations": ["r", "s"]}\n', "must be lists"),
     ],
 )
 def test_bad_item_lines_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
@@ -190,5 +193,6 @@ def test_bad_item_lines_name_file_and_line(tmp_path: Path, text: str, message: s
 
 def test_item_from_path_lengths() -> None:
     assert isinstance(item_from_path(["A", "r", "B", "s", "C", "t", "D"]), Chain)
+    assert item_from_path(["Obama", "born in year", 1961]).tail == "1961"  # numbers: as text
     with pytest.raises(ValueError, match="3, 5, 7"):
         item_from_path(["A", "r", "B", "s"])

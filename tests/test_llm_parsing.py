@@ -1,15 +1,22 @@
-"""Parsers of loosely formatted LLM output, and the verbalizer registry."""
+"""LLM output parsers, the engine (cache, resume file, lifetime) and the registry.
+
+The engine tests use an in-process backend; the HTTP ones are in test_llm_verbalizer.py.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kgaug.errors import KGFormatError
 from kgaug.records import FiveTuple
 from kgaug.verbalize import (
     TemplateVerbalizer,
@@ -18,11 +25,21 @@ from kgaug.verbalize import (
     get_verbalizer,
     register_verbalizer,
 )
-from kgaug.verbalize.engine import Completion, ResponseCache, request_key
+from kgaug.verbalize.engine import (
+    Completion,
+    Engine,
+    ResponseCache,
+    Task,
+    TaskResult,
+    _read_resume,
+    _ResumeWriter,
+    request_key,
+)
 from kgaug.verbalize.parsing import (
     parse_answer_tags,
     parse_graph_lines,
     parse_json_object,
+    parse_location_lines,
     parse_numbered,
 )
 from kgaug.verbalize.prompts import DEFAULT_PROMPTS, question_messages
@@ -113,6 +130,70 @@ def test_numbered_lists() -> None:
     assert parse_numbered("   ") == []
 
 
+def test_numbers_inside_an_item_do_not_split_it() -> None:
+    text = "1. Lyon: it has a population of 500. It is old.\n2. Nice: 7) museums."
+    assert parse_numbered(text) == [
+        "Lyon: it has a population of 500. It is old.",
+        "Nice: 7) museums.",
+    ]
+    # a restarted list, and no list at all
+    assert parse_numbered("Step 1. plan\n1. a 2. b") == ["plan", "a", "b"]
+    assert parse_numbered("It has 500. It is old.") == ["It has 500. It is old."]
+    assert parse_answer_tags("1. Who lived at number 10. Downing Street?<a>Pitt</a>") == [
+        ("Who lived at number 10. Downing Street?", "Pitt")
+    ]
+
+
+def test_answers_and_names_keep_their_characters() -> None:
+    """Only emphasis *around* an answer or a name goes; C#, Foo_Bar, M*A*S*H stay."""
+    assert parse_answer_tags("1. Which language?<a>C#</a> 2. Which show?<a>**M*A*S*H**</a>") == [
+        ("Which language?", "C#"),
+        ("Which show?", "M*A*S*H"),
+    ]
+    assert parse_answer_tags('1. Where?<a>"Paris"</a> 2. Who?<a>`Foo_Bar`</a>') == [
+        ("Where?", "Paris"),
+        ("Who?", "Foo_Bar"),
+    ]
+    assert parse_graph_lines("1. <C#; Object><influenced by><Java_lang; Object>") == [
+        ("C#", "Object", "influenced by", "Java_lang", "Object")
+    ]
+
+
+def test_graph_facts_stay_on_one_line_and_types_default() -> None:
+    text = "1. <A; Person><r>\n<B; Person><s><C>\n2. <D><t><E; Location>"
+    assert parse_graph_lines(text) == [
+        ("B", "Person", "s", "C", "Object"),
+        ("D", "Object", "t", "E", "Location"),
+    ]
+
+
+def test_json_object_with_braces_in_strings() -> None:
+    assert parse_json_object('{"question": "a } b {", "answer": "A"}') == {
+        "question": "a } b {",
+        "answer": "A",
+    }
+    assert parse_json_object('Sure: {"answer": "}"} and {"x": 1}') == {"answer": "}"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1. Lyon - France\n2. Nice – France", [("Lyon", "France"), ("Nice", "France")]),
+        ("1. Lyon - France 2. Nice | France", [("Lyon", "France"), ("Nice", "France")]),
+        ("- **Lyon**: France\n* Nice (France)", [("Lyon", "France"), ("Nice", "France")]),
+        ("Lyon, Auvergne - France.", [("Lyon, Auvergne", "France")]),
+        (
+            "Sure! Here they are:\n1. Lyon\n2. Nice\nHope this helps",
+            [("Lyon", None), ("Nice", None)],
+        ),
+        ("Lyon\nNice", [("Lyon", None), ("Nice", None)]),
+        ("", []),
+    ],
+)
+def test_location_lines(text: str, expected: list[tuple[str, str | None]]) -> None:
+    assert parse_location_lines(text) == expected
+
+
 # ---------------------------------------------------------------------------- prompts, cache
 
 
@@ -142,6 +223,210 @@ def test_response_cache_persists(tmp_path: Path) -> None:
     assert again.get("k") == Completion(text="hello", prompt_tokens=3)
     assert again.get("other") is None
     assert len(again) == 1
+
+
+def test_response_cache_close_is_idempotent_and_final(tmp_path: Path) -> None:
+    with ResponseCache(tmp_path) as c:
+        c.put("k", Completion(text="x"))
+    assert c.closed
+    c.close()  # again: nothing happens
+    with pytest.raises(RuntimeError, match=r"kgaug-llm-cache\.sqlite.* is closed"):
+        c.get("k")
+    with pytest.raises(RuntimeError, match="is closed"):
+        c.put("k", Completion(text="y"))
+
+
+def test_unreadable_cache_entry_is_a_miss(tmp_path: Path) -> None:
+    c = ResponseCache(tmp_path)
+    c._db.execute("INSERT INTO completions VALUES ('k', '{\"no\": \"text\"}')")
+    assert c.get("k") is None
+    c.put("k", Completion(text="fresh"))
+    assert c.get("k") == Completion(text="fresh")
+    c.close()
+
+
+# ---------------------------------------------------------------------------- engine
+
+
+class EchoBackend:
+    """An in-process backend: answers the last user message; counts calls and closes."""
+
+    model = "echo"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.closes = 0
+        self.acloses = 0
+
+    def cache_params(self) -> dict[str, Any]:
+        return {"temperature": 0}
+
+    async def complete(self, messages: list[dict[str, str]], schema: Any) -> Completion:
+        self.calls += 1
+        await asyncio.sleep(0)
+        return Completion(text=messages[-1]["content"])
+
+    async def aclose(self) -> None:
+        self.acloses += 1
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+def echo_tasks(n: int, check: Any = None) -> list[Task]:
+    return [
+        Task(
+            key=f"item-{i}",
+            messages=[{"role": "user", "content": f"text {i} é"}],
+            check=check or (lambda c: (c.text, None)),
+        )
+        for i in range(n)
+    ]
+
+
+def test_engine_close_closes_cache_and_backend_once(tmp_path: Path) -> None:
+    backend = EchoBackend()
+    with Engine(backend, cache_dir=tmp_path, progress=False) as engine:
+        results, stats = engine.run(echo_tasks(3))
+        assert [r.value for r in results] == ["text 0 é", "text 1 é", "text 2 é"]
+        assert not engine.closed
+    assert engine.closed and engine.cache is not None and engine.cache.closed
+    assert backend.closes == 1
+    engine.close()  # idempotent
+    assert backend.closes == 1
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.run(echo_tasks(1))
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(engine.arun(echo_tasks(1)))
+    assert "closed" in repr(engine)
+    # the cache file is complete and reusable by a new engine: zero calls
+    again = EchoBackend()
+    with Engine(again, cache_dir=tmp_path, progress=False) as engine2:
+        _, stats = engine2.run(echo_tasks(3))
+    assert (again.calls, stats.cache_hits) == (0, 3)
+
+
+def test_engine_aclose_in_a_running_loop(tmp_path: Path) -> None:
+    backend = EchoBackend()
+
+    async def main() -> None:
+        engine = Engine(backend, cache_dir=tmp_path, progress=False)
+        await engine.arun(echo_tasks(2))
+        await engine.aclose()
+        await engine.aclose()
+        assert engine.closed
+
+    asyncio.run(main())
+    assert (backend.acloses, backend.closes) == (1, 1)
+
+
+def test_engine_without_cache_closes_backend() -> None:
+    backend = EchoBackend()
+    engine = Engine(backend, progress=False)
+    engine.close()
+    assert engine.cache is None and backend.closes == 1
+
+
+def test_a_failing_check_cancels_the_other_tasks(tmp_path: Path) -> None:
+    def check(c: Completion) -> tuple[Any, str | None]:
+        if c.text.startswith("text 3"):
+            raise ZeroDivisionError("bug in a check")
+        return c.text, None
+
+    class Slow(EchoBackend):
+        finished = 0
+
+        async def complete(self, messages: list[dict[str, str]], schema: Any) -> Completion:
+            self.calls += 1
+            if not messages[-1]["content"].startswith("text 3"):
+                await asyncio.sleep(0.3)
+                self.finished += 1
+            return Completion(text=messages[-1]["content"])
+
+        async def aclose(self) -> None:  # slow: orphaned tasks would finish meanwhile
+            await asyncio.sleep(0.6)
+
+    backend = Slow()
+    out = tmp_path / "run.jsonl"
+    engine = Engine(backend, concurrency=8, progress=False)
+    with pytest.raises(ZeroDivisionError, match="bug in a check"):
+        engine.run(echo_tasks(8, check), out=out)
+    # the others were cancelled while waiting: none finished, nothing was written
+    assert (backend.calls, backend.finished) == (8, 0)
+    assert not out.exists() or out.read_text() == ""
+
+
+def test_resume_file_with_a_torn_multibyte_line(tmp_path: Path) -> None:
+    out = tmp_path / "run.jsonl"
+    backend = EchoBackend()
+    engine = Engine(backend, progress=False)
+    engine.run(echo_tasks(2), out=out)
+    lines = out.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 2
+    # a crash cut the second line in the middle of "é" (two bytes in UTF-8)
+    cut = lines[1].index("é".encode()) + 1
+    out.write_bytes(lines[0] + lines[1][:cut])
+    assert set(_read_resume(out)) == {json.loads(lines[0])["key"]}
+    results, stats = engine.run(echo_tasks(2), out=out)
+    assert stats.resumed == 1 and backend.calls == 3
+    assert [r.value for r in results] == ["text 0 é", "text 1 é"]
+    # the writer started on a fresh line: one torn line, two good ones
+    raw = out.read_bytes().split(b"\n")
+    assert raw[-1] == b"" and len(raw) == 4
+    assert raw[1] == lines[1][:cut]
+    assert len(_read_resume(out)) == 2
+    # a third run asks nothing
+    _, stats = engine.run(echo_tasks(2), out=out)
+    assert stats.resumed == 2 and backend.calls == 3
+
+
+def test_resume_file_must_be_a_resume_file(tmp_path: Path) -> None:
+    out = tmp_path / "questions.jsonl"
+    out.write_text('{"question": "Q?", "answer": "A"}\n')
+    engine = Engine(EchoBackend(), progress=False)
+    with pytest.raises(KGFormatError, match="not a line of a kgaug resume file") as e:
+        engine.run(echo_tasks(1), out=out)
+    assert (e.value.path, e.value.line) == (str(out), 1)
+    assert out.read_text() == '{"question": "Q?", "answer": "A"}\n'  # left as it was
+
+
+def test_error_lines_in_a_resume_file_are_asked_again(tmp_path: Path) -> None:
+    out = tmp_path / "run.jsonl"
+    backend = EchoBackend()
+    engine = Engine(backend, progress=False)
+    key = engine._resume_key(echo_tasks(1)[0])
+    out.write_text(TaskResult(key=key, status="error", reason="boom").model_dump_json() + "\n")
+    (r,), stats = engine.run(echo_tasks(1), out=out)
+    assert (r.status, stats.resumed, backend.calls) == ("ok", 0, 1)
+
+
+def test_resume_writer_does_not_read_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run.jsonl"
+    out.write_bytes(b'{"key": "a", "status": "ok"}\n' * 1000 + b'{"key": "b", "sta')
+    with monkeypatch.context() as m:
+        m.setattr(Path, "read_bytes", lambda self: pytest.fail("read the whole file"))
+        m.setattr(Path, "read_text", lambda self, *a: pytest.fail("read the whole file"))
+        w = _ResumeWriter(out)
+        w.write(TaskResult(key="c", status="ok", value=1))
+        w.close()
+    assert out.read_bytes().endswith(
+        b'"sta\n{"key":"c","status":"ok","value":1,"reason":null,"attempts":0}\n'
+    )
+
+
+def test_error_reasons_pass_through_the_backends_redact() -> None:
+    class Leaky(EchoBackend):
+        async def complete(self, messages: list[dict[str, str]], schema: Any) -> Completion:
+            raise ConnectionError("server says: bad key sk-secret-123456")
+
+        def redact(self, text: str) -> str:
+            return text.replace("sk-secret-123456", "***")
+
+    (r,), stats = Engine(Leaky(), progress=False).run(echo_tasks(1))
+    assert (r.status, stats.errors) == ("error", 1)
+    assert r.reason == "ConnectionError: server says: bad key ***"
 
 
 # ---------------------------------------------------------------------------- registry

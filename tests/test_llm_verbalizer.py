@@ -201,10 +201,61 @@ def test_refusal_field_is_failed(server: FakeChatServer) -> None:
     assert q.reason is not None and "refused" in q.reason
 
 
-def test_text_refusal_is_failed(server: FakeChatServer) -> None:
-    server.responder = lambda req, n: Reply("I'm sorry, but I cannot help with this request.")
+@pytest.mark.parametrize(
+    "text",
+    ["I'm sorry, but I cannot help with this request.", "I’m sorry, I can’t do that."],
+)
+def test_text_refusal_is_failed(server: FakeChatServer, text: str) -> None:
+    server.responder = lambda req, n: Reply(text)
     (q,) = make(server, max_attempts=2).verbalize(items(1))
     assert (q.status, q.reason) == ("failed", "refused")
+
+
+def test_first_acceptable_of_several_questions_is_taken(server: FakeChatServer) -> None:
+    server.responder = lambda req, n: Reply(
+        "1. Where?<a>Rome</a>\n2. Where was the director of Film 0 born?<a>City 0</a>"
+    )
+    (q,) = make(server, structured="text").verbalize(items(1))
+    assert (q.status, q.question) == ("ok", "Where was the director of Film 0 born?")
+    assert len(server.requests) == 1  # no re-ask
+
+
+def test_answer_spacing_and_final_period_do_not_count(server: FakeChatServer) -> None:
+    server.responder = lambda req, n: Reply(
+        "1. Where was the director of Film 0 born?<a> City  0. </a>\n"
+        "2. Which city is it?<a>**City 0.**</a>"
+    )
+    v = make(server, structured="text")
+    (q,) = v.verbalize(items(1))
+    assert (q.status, q.answer) == ("ok", "City 0")
+    more = v.paraphrase(q, 2)
+    assert [m.question for m in more] == ["Which city is it?"]
+
+
+def test_unrelated_400_does_not_switch_off_structured_output(server: FakeChatServer) -> None:
+    server.responder = lambda req, n: Reply(
+        status=400, body={"error": {"message": "maximum context length exceeded"}}
+    )
+    v = make(server, max_attempts=1)
+    (q,) = v.verbalize(items(1))
+    assert q.status == "failed" and q.reason is not None and "BadRequestError" in q.reason
+    assert len(server.requests) == 2  # with the schema, then without: both refused
+    assert v.backend.structured == "auto"
+    server.responder = cooperative_model
+    assert v.verbalize(items(1))[0].status == "ok"
+    assert "response_format" in server.requests[-1]
+
+
+def test_no_choices_is_an_error_and_not_cached(server: FakeChatServer, tmp_path: Path) -> None:
+    body = {"id": "x", "object": "chat.completion", "created": 0, "model": "fake", "choices": []}
+    server.responder = lambda req, n: Reply(body=body)
+    v = make(server, cache_dir=tmp_path)
+    (q,) = v.verbalize(items(1))
+    assert q.status == "failed" and q.reason is not None and "without choices" in q.reason
+    assert v.last_run is not None and v.last_run.errors == 1
+    server.responder = cooperative_model
+    (q,) = make(server, cache_dir=tmp_path).verbalize(items(1))
+    assert q.status == "ok"
 
 
 # ---------------------------------------------------------------------------- transport errors
@@ -360,6 +411,32 @@ def test_api_key_is_never_written(server: FakeChatServer, tmp_path: Path) -> Non
     assert KEY not in repr(v) and KEY not in str(v.last_run)
 
 
+def test_api_key_echoed_by_the_server_is_written_nowhere(
+    server: FakeChatServer, tmp_path: Path
+) -> None:
+    """A server may echo the key in an error or an answer; neither reaches a file."""
+    from kgaug.verbalize.items import write_questions
+
+    def responder(request: dict[str, Any], n: int) -> Reply:
+        auth = server.headers[n - 1]["authorization"]
+        if "Answer: City 0" in user_text(request):
+            return Reply(status=500, body={"error": {"message": f"bad header {auth}"}})
+        reply = cooperative_model({**request, "response_format": None}, n)
+        return Reply(f"{reply.content} (sent with {auth})")
+
+    server.responder = responder
+    v = make(server, cache_dir=tmp_path / "cache")
+    qs = v.verbalize(items(2), out=tmp_path / "run.jsonl")
+    assert [q.status for q in qs] == ["failed", "ok"]
+    assert qs[0].reason is not None and "Bearer ***" in qs[0].reason
+    write_questions(qs, tmp_path / "questions.jsonl")
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) >= 3
+    for p in files:
+        assert KEY.encode() not in p.read_bytes(), p
+    assert KEY not in str(qs)
+
+
 def test_api_key_from_environment(server: FakeChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     v = get_verbalizer("openai", base_url=server.base_url, model="fake", progress=False)
@@ -429,6 +506,27 @@ def test_crash_mid_run_then_resume(tmp_path: Path) -> None:
     assert len({line["key"] for line in lines}) == 40
 
 
+def test_structured_mode_is_part_of_the_cache_key(server: FakeChatServer, tmp_path: Path) -> None:
+    make(server, cache_dir=tmp_path).verbalize(items(2))
+    v = make(server, cache_dir=tmp_path, structured="text")
+    v.verbalize(items(2))
+    assert v.last_run is not None and v.last_run.requests == 2
+    assert all("response_format" not in r for r in server.requests[2:])
+
+
+def test_fallback_to_text_keeps_the_cache_key(server: FakeChatServer, tmp_path: Path) -> None:
+    def responder(request: dict[str, Any], n: int) -> Reply:
+        if "response_format" in request:
+            return Reply(status=400, body={"error": {"message": "response_format unsupported"}})
+        return cooperative_model(request, n)
+
+    server.responder = responder
+    make(server, cache_dir=tmp_path, concurrency=1).verbalize(items(3))
+    v = make(server, cache_dir=tmp_path)  # a new backend starts at "auto" again
+    v.verbalize(items(3))
+    assert v.last_run is not None and (v.last_run.requests, v.last_run.cache_hits) == (0, 3)
+
+
 def test_resume_is_scoped_to_model_and_prompt(server: FakeChatServer, tmp_path: Path) -> None:
     out = tmp_path / "run.jsonl"
     make(server).verbalize(items(3), out=out)
@@ -468,6 +566,16 @@ def test_paraphrase_that_changes_answer_is_dropped(server: FakeChatServer) -> No
     assert [m.question for m in more] == ["Which city?"]
 
 
+def test_failed_questions_are_not_paraphrased(server: FakeChatServer) -> None:
+    src = items(2)
+    failed = Question(question="", answer="City 0", source=src[0], status="failed", reason="x")
+    ok = Question(question="Where was X born?", answer="City 1", source=src[1])
+    v = make(server)
+    assert [len(m) for m in v.paraphrase_all([failed, ok, failed], 2)] == [0, 2, 0]
+    assert len(server.requests) == 1
+    assert "Question: Where was X born?" in user_text(server.requests[0])
+
+
 def test_diversify_with_llm_asks_concurrently(server: FakeChatServer) -> None:
     v = make(server, concurrency=8)
     qs = v.verbalize(items(4))
@@ -495,6 +603,19 @@ def test_parse_text_into_typed_graph(server: FakeChatServer) -> None:
     assert "graph gpt" in server.requests[0]["messages"][0]["content"]
 
 
+def test_parse_is_resumable(server: FakeChatServer, tmp_path: Path) -> None:
+    out = tmp_path / "parse.jsonl"
+    texts = ["A | r | B", "B | s | C"]
+    kg = make(server).parse(texts, out=out)
+    v = make(server)
+    again = v.parse(texts, out=out)
+    assert len(server.requests) == 2
+    assert v.last_run is not None and v.last_run.resumed == 2
+    assert sorted(again.triples()) == sorted(kg.triples()) == [("A", "r", "B"), ("B", "s", "C")]
+    with pytest.raises(TypeError, match="list of texts"):
+        v.parse([b"bytes"])  # type: ignore[list-item]
+
+
 def test_parse_many_texts_and_failures(server: FakeChatServer) -> None:
     v = make(server, max_attempts=1)
     kg = v.parse(["A | r | B", "B | s | C", "nothing to see"])
@@ -513,6 +634,31 @@ def test_propose_feeds_llm_augmentation(server: FakeChatServer, example_kg: Any)
         example_kg, relations=["director"], strategy="llm", proposer=v, phi_g=3.6
     )
     assert plan is not None
+
+
+def test_propose_drops_known_repeated_and_extra_facts(
+    server: FakeChatServer, example_kg: Any
+) -> None:
+    h, _, t = next(f for f in example_kg.triples() if f[1] == "director")
+    server.responder = lambda req, n: Reply(
+        f"1. <{h}; Film><director><{t}; Person>\n"  # already in the graph
+        "2. <X; Film><director><Y; Person>\n"
+        "3. <X; Film><director><Y; Person>\n"  # repeated
+        "4. <Z; Film><director><Z; Film>\n"  # a self-loop
+        "5. <U; Film><director><V; Person>\n"
+        "6. <W; Film><director><Q; Person>"  # beyond n
+    )
+    facts = make(server).propose(example_kg, "director", 2)
+    assert [(f.head, f.tail) for f in facts] == [("X", "Y"), ("U", "V")]
+
+
+def test_propose_bad_arguments(server: FakeChatServer, example_kg: Any) -> None:
+    v = make(server)
+    with pytest.raises(ValueError, match=r"'directr' is not in the graph.*did you mean 'director'"):
+        v.propose(example_kg, "directr", 2)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        v.propose(example_kg, "director", 0)
+    assert server.requests == []
 
 
 def test_describe_as_paragraph_hook(server: FakeChatServer, example_kg: Any) -> None:
@@ -537,10 +683,164 @@ def test_custom_prompts_and_examples(server: FakeChatServer) -> None:
 def test_bad_options(server: FakeChatServer) -> None:
     with pytest.raises(ValueError, match="concurrency must be >= 1"):
         make(server, concurrency=0)
+    with pytest.raises(ValueError, match=r"unknown step 'questions'.*did you mean 'question'"):
+        make(server, prompts={"questions": "You are ..."})
+    with pytest.raises(ValueError, match="timeout must be > 0"):
+        make(server, timeout=0)
     with pytest.raises(ValueError, match="structured must be"):
         make(server, structured="yaml")
     with pytest.raises(TypeError):
         make(server, no_such_option=1)
+
+
+# ---------------------------------------------------------------------------- new locations
+
+
+def test_locations_with_the_papers_prompt(server: FakeChatServer) -> None:
+    v = make(server)
+    pairs = v.locations(["France", "Canada"], 3)
+    assert pairs == [(f"France Town {i}", "France") for i in (1, 2, 3)] + [
+        (f"Canada Town {i}", "Canada") for i in (1, 2, 3)
+    ]
+    assert len(server.requests) == 2  # one per country, concurrently
+    system = server.requests[0]["messages"][0]["content"]
+    assert system.startswith("You are a helpful assistant that generates geographical facts.")
+    assert system.endswith("locations for following countries: France")
+    user = user_text(server.requests[0])
+    assert "1. Taj Mahal - India" in user and "Generate 3 new locations per country" in user
+    assert v.last_run is not None and (v.last_run.ok, v.last_run.failed) == (2, 0)
+
+
+def test_locations_messy_reply_is_parsed_and_filtered(server: FakeChatServer) -> None:
+    server.responder = lambda req, n: Reply(
+        "Sure! Here are new locations:\n"
+        "1. **Lyon** - France\n"
+        "2. Louvre Museum - France\n"  # an example
+        "3. Toronto - Canada\n"  # another country
+        "4. lyon – france\n"  # a repeat
+        "5. France - France\n"  # the country itself
+        "6. Paris - France\n"  # excluded: already known
+        "7. This is a long sentence about some place that is not a name - France\n"
+        "8. Nice (France)\n"
+        "9. Marseille: France\n"
+        "10. Bordeaux - France"  # beyond per_country
+    )
+    v = make(server)
+    assert v.locations(["France"], 3, exclude=["paris"]) == [
+        ("Lyon", "France"),
+        ("Nice", "France"),
+        ("Marseille", "France"),
+    ]
+    assert v.last_run is not None and v.last_run.reasks == 0
+
+
+def test_locations_reask_then_fail(server: FakeChatServer) -> None:
+    def responder(request: dict[str, Any], n: int) -> Reply:
+        if len(request["messages"]) == 2:
+            return Reply("1. Louvre Museum - France\n2. Toronto - Canada")
+        return Reply("1. Lyon - France")
+
+    server.responder = responder
+    v = make(server)
+    assert v.locations(["France"], 2) == [("Lyon", "France")]
+    retry = user_text(server.requests[1])
+    assert "1 named another country" in retry and "1 repeated an example" in retry
+    assert "numbered line 'Location - France'" in retry
+    assert v.last_run is not None and v.last_run.reasks == 1
+    # a model that never gives one: the country contributes nothing and counts as failed
+    server.responder = lambda req, n: Reply("I'm sorry, I cannot help with that.")
+    v = make(server, max_attempts=2)
+    assert v.locations(["Canada"], 2) == []
+    assert v.last_run is not None and v.last_run.failed == 1
+
+
+def test_a_location_gets_one_country_and_a_country_one_request(server: FakeChatServer) -> None:
+    def responder(request: dict[str, Any], n: int) -> Reply:
+        country = request["messages"][0]["content"].rsplit(":", 1)[-1].strip()
+        return Reply(f"1. Springfield - {country}\n2. {country} City - {country}")
+
+    server.responder = responder
+    pairs = make(server).locations(["United States", "Canada", "united states "], 2)
+    assert pairs == [
+        ("Springfield", "United States"),
+        ("United States City", "United States"),
+        ("Canada City", "Canada"),  # Springfield was given to the first country
+    ]
+    assert len(server.requests) == 2
+
+
+def test_locations_cached_and_resumable(server: FakeChatServer, tmp_path: Path) -> None:
+    out = tmp_path / "locations.jsonl"
+    first = make(server, cache_dir=tmp_path / "c").locations(["France", "India"], 2, out=out)
+    assert len(server.requests) == 2 and len(first) == 4
+    v = make(server, cache_dir=tmp_path / "c")
+    assert v.locations(["France", "India"], 2) == first
+    assert v.last_run is not None and v.last_run.cache_hits == 2
+    v = make(server)  # no cache: the resume file
+    assert v.locations(["France", "India"], 2, out=out) == first
+    assert v.last_run is not None and v.last_run.resumed == 2
+    assert len(server.requests) == 2
+
+
+def test_locations_bad_arguments(server: FakeChatServer) -> None:
+    v = make(server)
+    with pytest.raises(ValueError, match="not a single string"):
+        v.locations("France", 2)
+    with pytest.raises(ValueError, match="countries is empty"):
+        v.locations([], 2)
+    with pytest.raises(ValueError, match=r"countries\[1\] must be a non-empty string"):
+        v.locations(["France", " "], 2)
+    with pytest.raises(ValueError, match="per_country must be an integer >= 1"):
+        v.locations(["France"], 0)
+    with pytest.raises(ValueError, match=r"examples\[0\] must be a \(location, country\)"):
+        v.locations(["France"], 1, [("Lyon",)])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="exclude must be a collection"):
+        v.locations(["France"], 1, exclude="Paris")
+    assert server.requests == []
+
+
+# ---------------------------------------------------------------------------- closing
+
+
+def test_context_manager_closes_cache_and_backend(server: FakeChatServer, tmp_path: Path) -> None:
+    with make(server, cache_dir=tmp_path) as v:
+        v.verbalize(items(2))
+        cache = v.engine.cache
+        assert cache is not None and not v.closed
+    assert v.closed and cache.closed
+    v.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        v.verbalize(items(1))
+    with pytest.raises(RuntimeError, match="closed"):
+        v.locations(["France"], 1)
+    assert len(server.requests) == 2
+    assert "closed" in repr(v)
+    with make(server, cache_dir=tmp_path) as v2:  # the cache file is complete
+        v2.verbalize(items(2))
+        assert v2.last_run is not None and v2.last_run.requests == 0
+
+
+def test_close_releases_the_clients(server: FakeChatServer) -> None:
+    v = make(server)
+    tasks = [v._question_task(it) for it in items(2)]
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(v.engine.arun(tasks))  # arun leaves the client open
+        (client,) = v.backend._clients.values()
+        assert not client.is_closed()
+        v.close()
+        assert client.is_closed() and len(v.backend._clients) == 0
+    finally:
+        loop.close()
+
+    async def main() -> None:
+        w = make(server)
+        await w.engine.arun(tasks)
+        (client,) = w.backend._clients.values()
+        await w.aclose()
+        assert w.closed and client.is_closed()
+
+    asyncio.run(main())
 
 
 def test_fake_server_runs_as_a_program() -> None:

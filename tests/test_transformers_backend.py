@@ -118,3 +118,29 @@ def test_bad_arguments(tiny_model: Path, tmp_path: Path) -> None:
         TransformersBackend(tiny_model, max_new_tokens=0)
     with pytest.raises(ValueError, match="temperature"):
         TransformersBackend(tiny_model, temperature=-1)
+
+
+def test_sampling_leaves_the_global_random_state(tiny_model: Path) -> None:
+    b = TransformersBackend(tiny_model, max_new_tokens=4, temperature=1.0, seed=3)
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    asyncio.run(b.complete([{"role": "user", "content": "Roma"}], None))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_close_releases_the_model(tiny_model: Path, tmp_path: Path) -> None:
+    with get_verbalizer(
+        "transformers", model_path=tiny_model, max_new_tokens=4, max_attempts=1,
+        cache_dir=tmp_path, progress=False,
+    ) as v:  # fmt: skip
+        v.verbalize(ITEMS[:1])
+        backend = v.backend
+        assert not backend.closed
+    assert backend.closed and backend.lm is None and v.engine.cache.closed
+    v.close()  # idempotent
+    assert "closed" in repr(backend)
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(backend.complete([{"role": "user", "content": "hi"}], None))
+    with pytest.raises(RuntimeError, match="closed"):
+        v.verbalize(ITEMS[:1])

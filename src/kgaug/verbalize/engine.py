@@ -12,6 +12,9 @@ Transient API errors (rate limits, 5xx, timeouts) are retried by the backend's c
 if they persist the item is reported as ``"error"`` and *not* written to the resume file,
 so the next run tries it again. Items the model keeps getting wrong are ``"failed"`` and
 are written, with the reason.
+
+An engine holds an open SQLite connection and the backend's resources: close it with
+:meth:`Engine.close` (or ``with Engine(...) as engine:``) when done.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from kgaug._progress import progress_bar
+from kgaug.errors import KGFormatError
 
 __all__ = [
     "Backend",
@@ -62,7 +66,13 @@ class Completion(BaseModel):
 
 
 class Backend(Protocol):
-    """What a model backend provides to the :class:`Engine`."""
+    """What a model backend provides to the :class:`Engine`.
+
+    Optional, used when present: ``close()`` (called by :meth:`Engine.close`),
+    ``async aclose()`` (connections of the running loop; after every :meth:`Engine.run`)
+    and ``redact(text) -> str`` (removes secrets from error messages before they become
+    a result's ``reason``).
+    """
 
     model: str
 
@@ -93,6 +103,7 @@ class ResponseCache:
         self.path = Path(directory).expanduser() / "kgaug-llm-cache.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._closed = False
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -103,15 +114,26 @@ class ResponseCache:
             )
             self._db.commit()
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"the response cache {str(self.path)!r} is closed")
+
     def get(self, key: str) -> Completion | None:
-        """The cached completion for ``key``, if any."""
+        """The cached completion for ``key``, if any (an unreadable entry counts as none)."""
         with self._lock:
+            self._check_open()
             row = self._db.execute("SELECT value FROM completions WHERE key = ?", (key,)).fetchone()
-        return None if row is None else Completion.model_validate_json(row[0])
+        if row is None:
+            return None
+        try:
+            return Completion.model_validate_json(row[0])
+        except ValueError:  # written by an incompatible version: ask again, overwrite
+            return None
 
     def put(self, key: str, value: Completion) -> None:
         """Store a completion."""
         with self._lock:
+            self._check_open()
             self._db.execute(
                 "INSERT OR REPLACE INTO completions (key, value) VALUES (?, ?)",
                 (key, value.model_dump_json()),
@@ -120,12 +142,29 @@ class ResponseCache:
 
     def __len__(self) -> int:
         with self._lock:
+            self._check_open()
             return int(self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0])
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (a second call does nothing)."""
         with self._lock:
-            self._db.close()
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ResponseCache({str(self.path)!r}{', closed' if self._closed else ''})"
 
 
 @dataclass
@@ -200,6 +239,13 @@ class Engine:
         Attempts per item (the first plus re-asks after rejected answers).
     progress : bool, optional
         Progress bar (``None``: tqdm decides).
+
+    Notes
+    -----
+    :meth:`close` (or leaving a ``with`` block) closes the cache and the backend; a closed
+    engine refuses to run. Error messages pass through the backend's ``redact(text)`` if
+    it has one, so a server that echoes the API key in an error does not put it in a
+    result.
     """
 
     def __init__(
@@ -220,6 +266,61 @@ class Engine:
         self.max_attempts = max_attempts
         self.cache = None if cache_dir is None else ResponseCache(cache_dir)
         self.progress = progress
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = ", closed" if self._closed else ""
+        return f"Engine({self.backend!r}, concurrency={self.concurrency}{state})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Close the response cache and the backend (its ``close()``, if it has one).
+
+        Idempotent; afterwards :meth:`run` and :meth:`arun` raise ``RuntimeError``.
+        Inside a running event loop prefer ``await engine.aclose()``, which also closes
+        the backend's connections on that loop.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self.backend, "close", None)
+            if callable(close):
+                close()
+        finally:
+            if self.cache is not None:
+                self.cache.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, after the backend's ``aclose()`` on the running loop (if any)."""
+        if self._closed:
+            return
+        try:
+            aclose = getattr(self.backend, "aclose", None)
+            if callable(aclose):
+                await aclose()
+        finally:
+            self.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed; make a new one to run more tasks")
+
+    def _describe_error(self, e: BaseException) -> str:
+        """``Type: message`` of an error, with secrets removed by the backend's ``redact``."""
+        text = f"{type(e).__name__}: {e}"
+        redact = getattr(self.backend, "redact", None)
+        return redact(text) if callable(redact) else text
 
     def _resume_key(self, task: Task) -> str:
         """Identity of a task in a resume file: the item, the model, the prompt, the options.
@@ -259,7 +360,7 @@ class Engine:
                 return TaskResult(
                     key=task.key,
                     status="error",
-                    reason=f"{type(e).__name__}: {e}",
+                    reason=self._describe_error(e),
                     attempts=attempt,
                 )
             value, reason = task.check(completion)
@@ -278,7 +379,18 @@ class Engine:
         """Run ``tasks``; results in task order. ``out`` makes the run resumable.
 
         Tasks with the same key, model and messages are asked once and share the result.
+        An exception that is not a transport error (a bug in a ``check``) cancels the other
+        tasks and is raised; what finished before it stays in ``out``.
+
+        Raises
+        ------
+        RuntimeError
+            When the engine is closed.
+        KGFormatError
+            When ``out`` holds a complete line that is not a result of this engine (the
+            message names the file and line): it is not a resume file.
         """
+        self._check_open()
         stats = RunStats(items=len(tasks))
         start = time.perf_counter()
         keys = [self._resume_key(t) for t in tasks]
@@ -306,7 +418,7 @@ class Engine:
                         writer.write(res)
                     bar.update(1)
 
-                await asyncio.gather(*(run_one(k, t) for k, t in todo))
+                await _gather_or_cancel([run_one(k, t) for k, t in todo])
         finally:
             if writer is not None:
                 writer.close()
@@ -325,6 +437,7 @@ class Engine:
         self, tasks: Sequence[Task], out: str | os.PathLike[str] | None = None, desc: str = "llm"
     ) -> tuple[list[TaskResult], RunStats]:
         """Synchronous :meth:`arun` (works inside a running event loop, e.g. Jupyter)."""
+        self._check_open()
 
         async def run_and_close() -> tuple[list[TaskResult], RunStats]:
             try:
@@ -337,18 +450,47 @@ class Engine:
         return run_sync(run_and_close())
 
 
+async def _gather_or_cancel(coros: Sequence[Coroutine[Any, Any, None]]) -> None:
+    """Run ``coros`` concurrently; on the first exception cancel the rest, then raise it."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def _read_resume(path: Path) -> dict[str, TaskResult]:
-    """Finished items of an earlier run; a torn last line (a crash mid-write) is ignored."""
+    """Finished items of an earlier run.
+
+    A torn line (a crash mid-write: not valid UTF-8 or not complete JSON) is ignored; a
+    complete JSON line that is not a result means ``path`` is some other file, which is
+    refused rather than appended to. Of repeated keys the last line counts.
+    """
     done: dict[str, TaskResult] = {}
     if not path.exists():
         return done
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+                json.loads(line)
+            except ValueError:  # torn: UnicodeDecodeError and JSONDecodeError both are
+                continue
+            if not line.strip():
+                continue
             try:
                 r = TaskResult.model_validate_json(line)
             except ValueError:
-                continue
-            done[r.key] = r
+                raise KGFormatError(
+                    "not a line of a kgaug resume file (give `out` a file of its own)",
+                    path=path,
+                    line=lineno,
+                ) from None
+            if r.status != "error":  # never written by the engine; asked again if present
+                done[r.key] = r
     return done
 
 
@@ -357,24 +499,29 @@ class _ResumeWriter:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # a crash can leave a last line without newline: start on a fresh line
-        needs_newline = (
-            path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-        )
-        self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        if needs_newline:
-            self._fh.write("\n")
+        # binary appends: one write() per line, no encoder state, no newline translation
+        self._fh = open(path, "ab")  # noqa: SIM115
         self._lock = threading.Lock()
+        # a crash can leave a last line without newline: start on a fresh line
+        if self._fh.tell() > 0:
+            with open(path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    self._append(b"\n")
 
-    def write(self, result: TaskResult) -> None:
-        line = result.model_dump_json() + "\n"
+    def _append(self, data: bytes) -> None:
         with self._lock:
-            self._fh.write(line)
+            self._fh.write(data)
             self._fh.flush()
             with contextlib.suppress(OSError):
                 os.fsync(self._fh.fileno())
 
+    def write(self, result: TaskResult) -> None:
+        """Append ``result`` as one line and flush it to disk."""
+        self._append(result.model_dump_json().encode("utf-8") + b"\n")
+
     def close(self) -> None:
+        """Close the file."""
         self._fh.close()
 
 

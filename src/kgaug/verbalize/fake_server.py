@@ -4,7 +4,8 @@
 library only, one thread per connection). By default it answers kgaug's own prompts like a
 cooperative model: questions keep the answer in ``<a>`` tags (or JSON when structured
 output is asked for), paraphrases are numbered, ``head | relation | tail`` lines of a text
-become ``<head; Object><relation><tail; Object>`` graph lines. Pass ``responder`` to script
+become ``<head; Object><relation><tail; Object>`` graph lines, new locations are
+``COUNTRY Town i - COUNTRY`` lines. Pass ``responder`` to script
 any behaviour: malformed output, refusals, rate limits, server errors, slow answers.
 
 Examples
@@ -60,6 +61,8 @@ _COMPARE = re.compile(r"^Compare: <(.*?)> and <(.*?)> on <(.*?)>", re.MULTILINE)
 _QUESTION = re.compile(r"^Question: (.*)$", re.MULTILINE)
 _COUNT = re.compile(r"Return (\d+) numbered")
 _NEW_FACTS = re.compile(r"Generate (\d+) NEW facts of the relation '(.*?)'")
+_COUNTRIES = re.compile(r"following countries:\s*(.*)$", re.DOTALL)
+_PER_COUNTRY = re.compile(r"Generate (\d+) new locations per country")
 
 
 def _find(pattern: re.Pattern[str], text: str, default: str = "") -> str:
@@ -114,6 +117,15 @@ def cooperative_model(request: dict[str, Any], n: int) -> Reply:
         ]
         lines = [f"{i}. <{h}; Object><{r}><{t}; Object>" for i, (h, r, t) in enumerate(rows, 1)]
         return Reply("\n".join(lines) or "I found no relations in this text.")
+    if "locations and their countries" in system:
+        countries = [c.strip() for c in _find(_COUNTRIES, system).split(",") if c.strip()]
+        k = int(_find(_PER_COUNTRY, user, "1"))
+        lines = [
+            f"{j * k + i + 1}. {c} Town {i + 1} - {c}"
+            for j, c in enumerate(countries)
+            for i in range(k)
+        ]
+        return Reply("\n".join(lines))
     if "paragraph" in system:
         pairs = re.findall(r"^\d+\. (.*?) - (.*)$", user, re.MULTILINE)
         lines = [

@@ -36,8 +36,17 @@ def item_from_path(parts: Sequence[str]) -> VerbalizerItem:
     Raises
     ------
     ValueError
-        When the length is not odd and at least 3, or a part is empty.
+        When ``parts`` is not a list, its length is not odd and at least 3, or a part is
+        empty or not a string or number.
     """
+    if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence):
+        raise ValueError(f"a path is a list of strings, got {type(parts).__name__}")
+    raw: list[object] = list(parts)  # from JSON: anything
+    bad = {
+        type(p).__name__ for p in raw if isinstance(p, bool) or not isinstance(p, (str, int, float))
+    }
+    if bad:
+        raise ValueError(f"a path holds strings (or numbers) only, got {', '.join(sorted(bad))}")
     parts = [str(p) for p in parts]
     if len(parts) < 3 or len(parts) % 2 == 0:
         raise ValueError(
@@ -67,6 +76,8 @@ def item_from_record(rec: dict[str, Any]) -> VerbalizerItem:
             "value1, value2 and answer"
         )
     if "entities" in rec and "relations" in rec:
+        if not isinstance(rec["entities"], list) or not isinstance(rec["relations"], list):
+            raise ValueError("entities and relations must be lists of strings")
         ents, rels = list(rec["entities"]), list(rec["relations"])
         if len(ents) != len(rels) + 1:
             raise ValueError(f"{len(ents)} entities and {len(rels)} relations do not make a path")

@@ -11,8 +11,13 @@
   ``<Name; Type><relation><Name; Type>`` lines;
 - :meth:`~LLMVerbalizer.propose` — new facts of a relation, the ``proposer`` of
   ``kgaug.augment(..., strategy="llm")``;
+- :meth:`~LLMVerbalizer.locations` — new ``(location, country)`` pairs, the paper's
+  ``generate_locations`` step of the comparison augmentation;
 - :meth:`~LLMVerbalizer.describe` — a Wikipedia-like paragraph, the ``paragraph_hook`` of
   ``kgaug.augment_comparison``.
+
+A verbalizer holds the engine's response cache (an open SQLite file) and the backend:
+use it as a context manager or call :meth:`~LLMVerbalizer.close` when done.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from kgaug.errors import close_matches
 from kgaug.kg import KnowledgeGraph
 from kgaug.records import ComparisonFact, Triple
 from kgaug.verbalize.base import Question, VerbalizerItem
@@ -38,23 +44,36 @@ from kgaug.verbalize.parsing import (
     parse_answer_tags,
     parse_graph_lines,
     parse_json_object,
+    parse_location_lines,
     parse_numbered,
 )
 from kgaug.verbalize.prompts import (
+    DEFAULT_PROMPTS,
     graph_messages,
+    locations_messages,
     paragraph_messages,
     paraphrase_messages,
     question_messages,
 )
 from kgaug.verbalize.template import _leaks
 
-__all__ = ["DEFAULT_EXAMPLES", "LLMVerbalizer"]
+__all__ = ["DEFAULT_EXAMPLES", "DEFAULT_LOCATION_EXAMPLES", "LLMVerbalizer"]
 
 #: Style examples (2WikiMultiHopQA-like) shown with every question request.
 DEFAULT_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("Where was the director of film Roma born?", "Mexico City"),
     ("When was the spouse of Barack Obama born?", "1964"),
     ("Are Jaws and Jurassic Park directed by the same person?", "yes"),
+)
+
+#: ``(location, country)`` style examples for :meth:`LLMVerbalizer.locations` (the paper's
+#: countries: India, France, the United States, Canada, Russia).
+DEFAULT_LOCATION_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("Taj Mahal", "India"),
+    ("Louvre Museum", "France"),
+    ("Golden Gate Bridge", "United States"),
+    ("Banff National Park", "Canada"),
+    ("Lake Baikal", "Russia"),
 )
 
 _QUESTION_SCHEMA: dict[str, Any] = {
@@ -64,7 +83,7 @@ _QUESTION_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 _REFUSAL = re.compile(
-    r"\b(I can(?:'|no)t|I cannot|I'm sorry|I am sorry|as an AI|I won't|I am unable)\b",
+    r"\b(I can(?:['’]|no)t|I['’]m sorry|I am sorry|as an AI|I won['’]t|I am unable)\b",
     re.IGNORECASE,
 )
 
@@ -81,13 +100,29 @@ def _gold(item: VerbalizerItem) -> str:
     return item.entities[-1]
 
 
+def _key(s: str) -> str:
+    """Comparison form of a name: case and spacing ignored, a final period dropped."""
+    return _norm(s).casefold()
+
+
+def _plausible_location(name: str) -> bool:
+    """A name, not a sentence, a heading or markup."""
+    return (
+        0 < len(name) <= 80
+        and len(name.split()) <= 8
+        and any(ch.isalpha() for ch in name)
+        and not name.endswith((":", "?", "!"))
+        and not any(ch in name for ch in "<>{}[]=")
+    )
+
+
 def _pairs(c: Completion) -> list[tuple[str, str]]:
     """Candidate ``(question, answer)`` pairs: JSON first, then ``<a>`` tags."""
     out: list[tuple[str, str]] = []
     obj = parse_json_object(c.text)
     if obj is not None and isinstance(obj.get("question"), str):
         out.append((_norm(obj["question"]), _norm(str(obj.get("answer", "")))))
-    out += [(q, a) for q, a in parse_answer_tags(c.text)]
+    out += [(_norm(q), _norm(a)) for q, a in parse_answer_tags(c.text)]
     return out
 
 
@@ -115,6 +150,21 @@ class LLMVerbalizer:
     ----------
     last_run : RunStats or None
         Requests, cache hits, re-asks, tokens and failures of the last call.
+
+    Raises
+    ------
+    ValueError
+        An unknown step in ``prompts``, ``concurrency`` or ``max_attempts`` below 1.
+
+    Examples
+    --------
+    >>> from kgaug.verbalize.fake_server import FakeChatServer
+    >>> from kgaug.verbalize import get_verbalizer
+    >>> with FakeChatServer() as server, get_verbalizer(
+    ...     "openai", base_url=server.base_url, model="fake", progress=False
+    ... ) as llm:
+    ...     llm.locations(["France"], 2)
+    [('France Town 1', 'France'), ('France Town 2', 'France')]
     """
 
     def __init__(
@@ -128,6 +178,14 @@ class LLMVerbalizer:
         prompts: Mapping[str, str] | None = None,
         progress: bool | None = None,
     ) -> None:
+        unknown = sorted(set(prompts or {}) - set(DEFAULT_PROMPTS))
+        if unknown:
+            hint = close_matches(unknown[0], DEFAULT_PROMPTS)
+            raise ValueError(
+                f"prompts: unknown step {unknown[0]!r}; steps are "
+                f"{', '.join(sorted(DEFAULT_PROMPTS))}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            )
         self.backend = backend
         self.engine = Engine(
             backend,
@@ -141,7 +199,31 @@ class LLMVerbalizer:
         self.last_run: RunStats | None = None
 
     def __repr__(self) -> str:
-        return f"LLMVerbalizer({self.backend!r}, concurrency={self.engine.concurrency})"
+        state = ", closed" if self.engine.closed else ""
+        return f"LLMVerbalizer({self.backend!r}, concurrency={self.engine.concurrency}{state})"
+
+    # ------------------------------------------------------------------ lifetime
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self.engine.closed
+
+    def close(self) -> None:
+        """Close the response cache and the backend (idempotent).
+
+        Afterwards every method that asks the model raises ``RuntimeError``.
+        """
+        self.engine.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close` from inside an event loop (also closes the loop's connections)."""
+        await self.engine.aclose()
+
+    def __enter__(self) -> LLMVerbalizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _run(
         self, tasks: Sequence[Task], out: str | os.PathLike[str] | None, desc: str
@@ -154,6 +236,15 @@ class LLMVerbalizer:
     def _question_task(self, item: VerbalizerItem) -> Task:
         gold = _gold(item)
 
+        def problem(q: str, a: str) -> str | None:
+            if a != _norm(gold):
+                return f"the answer must stay exactly '{gold}', not '{a}'"
+            if not q:
+                return "the question is empty"
+            if not isinstance(item, ComparisonFact) and _leaks(gold, q):
+                return "the question must not contain its answer"
+            return None
+
         def check(c: Completion) -> tuple[Any, str | None]:
             if c.refusal:
                 return None, f"refused ({c.refusal})"
@@ -162,14 +253,11 @@ class LLMVerbalizer:
                 if _REFUSAL.search(c.text):
                     return None, "refused"
                 return None, "no question with the answer in <a></a> tags was found"
-            q, a = pairs[0]
-            if a != _norm(gold):
-                return None, f"the answer must stay exactly '{gold}', not '{a}'"
-            if not q:
-                return None, "the question is empty"
-            if not isinstance(item, ComparisonFact) and _leaks(gold, q):
-                return None, "the question must not contain its answer"
-            return {"question": q, "answer": gold}, None
+            reasons = [problem(q, a) for q, a in pairs]
+            for (q, _), reason in zip(pairs, reasons):
+                if reason is None:  # the first acceptable one of several
+                    return {"question": q, "answer": gold}, None
+            return None, reasons[0]
 
         return Task(
             key=item_key("question", item.model_dump(mode="json")),
@@ -222,7 +310,7 @@ class LLMVerbalizer:
             good = [
                 q
                 for q, a in parse_answer_tags(c.text)
-                if a == _norm(gold) and q and q != question.question and not _leaks(gold, q)
+                if _norm(a) == _norm(gold) and q and q != question.question and not _leaks(gold, q)
             ]
             if not good:
                 return None, f"no rephrasing kept the answer '{gold}' in <a></a> tags"
@@ -244,31 +332,44 @@ class LLMVerbalizer:
         """Up to ``k`` rephrasings of every question, asked concurrently.
 
         Rephrasings that change the answer, repeat the question or contain the answer are
-        dropped; a question whose rephrasings all fail gets ``[]``. ``out`` makes the run
-        resumable as in :meth:`verbalize`.
+        dropped; a question whose rephrasings all fail gets ``[]``, and so does a failed
+        question (``status="failed"``: there is nothing to rephrase; it is not sent).
+        ``out`` makes the run resumable as in :meth:`verbalize`.
         """
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        results = self._run([self._paraphrase_task(q, k) for q in questions], out, "paraphrase")
-        return [
-            [Question(question=t, answer=q.answer, source=q.source) for t in res.value]
-            if res.status == "ok"
-            else []
-            for q, res in zip(questions, results)
-        ]
+        asked = [i for i, q in enumerate(questions) if q.status == "ok" and q.question.strip()]
+        tasks = [self._paraphrase_task(questions[i], k) for i in asked]
+        results = dict(zip(asked, self._run(tasks, out, "paraphrase")))
+        out_lists: list[list[Question]] = [[] for _ in questions]
+        for i, res in results.items():
+            if res.status == "ok":
+                q = questions[i]
+                out_lists[i] = [
+                    Question(question=t, answer=q.answer, source=q.source) for t in res.value
+                ]
+        return out_lists
 
     def paraphrase(self, question: Question, k: int) -> list[Question]:
         """Up to ``k`` other phrasings with the same answer (see :meth:`paraphrase_all`)."""
         return self.paraphrase_all([question], k)[0]
 
     # ------------------------------------------------------------------ graph parsing
-    def parse(self, text: str | Sequence[str], *, source: str = "<llm>") -> KnowledgeGraph:
+    def parse(
+        self,
+        text: str | Sequence[str],
+        *,
+        out: str | os.PathLike[str] | None = None,
+    ) -> KnowledgeGraph:
         """A typed graph from text (one request per text; a list is parsed in parallel).
 
         Texts for which the model returns no ``<Name; Type><relation><Name; Type>`` line
         after the re-asks contribute nothing; :attr:`last_run` counts them as failed.
+        ``out`` makes the run resumable as in :meth:`verbalize`.
         """
         texts = [text] if isinstance(text, str) else list(text)
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError("parse() takes a text or a list of texts (str)")
 
         def check(c: Completion) -> tuple[Any, str | None]:
             rows = parse_graph_lines(c.text)
@@ -286,7 +387,7 @@ class LLMVerbalizer:
         ]
         triples: list[tuple[str, str, str]] = []
         types: dict[str, str] = {}
-        for res in self._run(tasks, None, "parse"):
+        for res in self._run(tasks, out, "parse"):
             for h, ht, r, t, tt in res.value or []:
                 triples.append((h, r, t))
                 types.setdefault(h, ht)
@@ -298,12 +399,27 @@ class LLMVerbalizer:
         """Up to ``n`` new facts of ``relation`` (the augmentation ``proposer`` hook).
 
         The model sees some existing facts of the relation as examples and answers in the
-        graph format; lines of other relations are ignored. Filtering (types, functional
-        values, cycles, chains) is the augmentation's job.
+        graph format; lines of other relations, facts already in ``kg`` and repeats are
+        dropped, and at most ``n`` are returned. Filtering (types, functional values,
+        cycles, chains) is the augmentation's job.
+
+        Raises
+        ------
+        ValueError
+            ``relation`` is not in ``kg`` (with close matches) or ``n`` < 1.
         """
         from kgaug.schema import learn_schema
 
-        s = learn_schema(kg)[relation]
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        schema = learn_schema(kg)
+        if relation not in kg.relations:
+            hint = close_matches(relation, kg.relations)
+            raise ValueError(
+                f"relation {relation!r} is not in the graph"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            )
+        s = schema[relation]
         examples = [t for t in kg.triples() if t[1] == relation][:8]
 
         def typed(name: str) -> str:
@@ -326,23 +442,150 @@ class LLMVerbalizer:
         task = Task(
             key=item_key("propose", [relation, n, ex]),
             messages=[
-                {
-                    "role": "system",
-                    "content": self.prompts.get("graph", graph_messages("")[0]["content"]),
-                },
+                graph_messages("", prompts=self.prompts)[0],
                 {"role": "user", "content": prompt},
             ],
             check=check,
         )
         (res,) = self._run([task], None, "propose")
-        return [
-            Triple(head=h, relation=relation, tail=t, provenance="synthetic")
-            for h, t in (res.value or [])
-        ]
+        facts: list[Triple] = []
+        seen: set[tuple[str, str]] = set()
+        for h, t in res.value or []:
+            if (h, t) in seen or (h, relation, t) in kg or h == t:
+                continue
+            seen.add((h, t))
+            facts.append(Triple(head=h, relation=relation, tail=t, provenance="synthetic"))
+        return facts[:n]
 
     def __call__(self, kg: KnowledgeGraph, relation: str, n: int) -> list[Triple]:
         """The ``proposer`` signature of ``kgaug.augment(..., strategy="llm")``."""
         return self.propose(kg, relation, n)
+
+    # ------------------------------------------------------------------ new locations
+    def _locations_task(
+        self,
+        country: str,
+        per_country: int,
+        examples: Sequence[tuple[str, str]],
+        taken: frozenset[str],
+    ) -> Task:
+        def check(c: Completion) -> tuple[Any, str | None]:
+            if c.refusal:
+                return None, f"refused ({c.refusal})"
+            good: list[list[str]] = []
+            seen: set[str] = set()
+            other = reused = 0
+            for loc, where in parse_location_lines(c.text):
+                if where is not None and _key(where) != _key(country):
+                    other += 1
+                elif not _plausible_location(loc):
+                    continue
+                elif _key(loc) in taken:
+                    reused += 1
+                elif _key(loc) not in seen:
+                    seen.add(_key(loc))
+                    good.append([loc, country])
+            if good:
+                return good[:per_country], None
+            if _REFUSAL.search(c.text):
+                return None, "refused"
+            why = [f"no new location of {country} as a numbered line 'Location - {country}'"]
+            if other:
+                why.append(f"{other} named another country")
+            if reused:
+                why.append(f"{reused} repeated an example or a known name")
+            return None, "; ".join(why)
+
+        return Task(
+            key=item_key("locations", [country, per_country]),
+            messages=locations_messages([country], per_country, examples, prompts=self.prompts),
+            check=check,
+            retry=lambda reason: (
+                f"{reason}. Give {per_country} new real locations of {country}, one per "
+                f"numbered line 'Location - {country}', none of the examples."
+            ),
+        )
+
+    def locations(
+        self,
+        countries: Sequence[str],
+        per_country: int,
+        examples: Sequence[tuple[str, str]] = DEFAULT_LOCATION_EXAMPLES,
+        *,
+        exclude: Iterable[str] = (),
+        out: str | os.PathLike[str] | None = None,
+    ) -> list[tuple[str, str]]:
+        """New ``(location, country)`` pairs: the paper's ``generate_locations`` step.
+
+        One request per country (asked concurrently) with the paper's prompt and the
+        ``examples`` as style guides. Replies are read as ``Location - Country`` lines
+        (numbered or not; ``-``, ``–``, ``|``, ``:``, ``,`` or parentheses); lines naming
+        another country, sentences, repeats of an example, of ``exclude`` or of a
+        country are dropped, as is a name already given for another country (the first
+        wins, so every location has exactly one country). A reply with no usable line is
+        re-asked; a country that still has none contributes nothing and counts as failed
+        in :attr:`last_run`.
+
+        Parameters
+        ----------
+        countries : sequence of str
+            Country names; the pairs use these spellings (matching ignores case).
+        per_country : int
+            Locations wanted per country (at most this many are returned).
+        examples : sequence of (location, country)
+            Style examples, never returned; default :data:`DEFAULT_LOCATION_EXAMPLES`.
+        exclude : iterable of str
+            Names that must not come back (e.g. the locations already in the graph).
+        out : path, optional
+            Resume file, as in :meth:`verbalize`.
+
+        Returns
+        -------
+        list of (str, str)
+            In the order of ``countries``, then of the replies.
+
+        Raises
+        ------
+        ValueError
+            ``countries`` empty or not a list of non-empty names, ``per_country`` < 1, or
+            an example that is not a pair of non-empty strings.
+        """
+        if isinstance(countries, str) or not isinstance(countries, Sequence):
+            raise ValueError("countries must be a list of country names, not a single string")
+        if not countries:
+            raise ValueError("countries is empty")
+        for i, c in enumerate(countries):
+            if not isinstance(c, str) or not c.strip():
+                raise ValueError(f"countries[{i}] must be a non-empty string, got {c!r}")
+        if isinstance(per_country, bool) or not isinstance(per_country, int) or per_country < 1:
+            raise ValueError(f"per_country must be an integer >= 1, got {per_country!r}")
+        examples = list(examples)
+        for i, ex in enumerate(examples):
+            if (
+                not isinstance(ex, (tuple, list))
+                or len(ex) != 2
+                or not all(isinstance(x, str) and x.strip() for x in ex)
+            ):
+                raise ValueError(
+                    f"examples[{i}] must be a (location, country) pair of strings, got {ex!r}"
+                )
+        if isinstance(exclude, str):
+            raise ValueError("exclude must be a collection of names, not a single string")
+        wanted: dict[str, str] = {}
+        for c in countries:  # one request per country; the first spelling names it
+            wanted.setdefault(_key(c), _norm(c))
+        taken = frozenset(
+            {_key(loc) for loc, _ in examples} | {_key(x) for x in exclude} | set(wanted)
+        )
+        tasks = [self._locations_task(c, per_country, examples, taken) for c in wanted.values()]
+        pairs: list[tuple[str, str]] = []
+        given: set[str] = set()
+        for res in self._run(tasks, out, "locations"):
+            for loc, country in res.value or []:
+                if _key(loc) not in given:
+                    given.add(_key(loc))
+                    pairs.append((loc, country))
+        return pairs
 
     # ------------------------------------------------------------------ paragraphs
     def describe(self, entity: str, attribute: str, value: str) -> str:

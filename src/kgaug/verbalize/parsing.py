@@ -4,6 +4,11 @@ Models format loosely: numbering with ``1.`` or ``1)``, several items on one lin
 markdown, tags with spaces or different case, JSON inside code fences. These parsers
 accept all of that and return ``[]`` / ``None`` rather than raising, so the caller can
 re-ask.
+
+Two rules keep the data intact: list numbers count only when they run in sequence
+(``1.``, ``2.``, ...), so "a population of 500. It ..." is not split; and names and
+answers lose only the emphasis *around* them (``**Paris**``), never characters inside
+(``C#``, ``Foo_Bar``).
 """
 
 from __future__ import annotations
@@ -12,36 +17,80 @@ import json
 import re
 from typing import Any
 
-__all__ = ["parse_answer_tags", "parse_graph_lines", "parse_json_object", "parse_numbered"]
+__all__ = [
+    "parse_answer_tags",
+    "parse_graph_lines",
+    "parse_json_object",
+    "parse_location_lines",
+    "parse_numbered",
+]
 
-_NUMBER = re.compile(r"(?:^|\s)(\d{1,3})[.)]\s+")
-_TAGGED = re.compile(r"(.*?)<\s*a\s*>(.*?)<\s*/\s*a\s*>", re.IGNORECASE | re.DOTALL)
-_GRAPH = re.compile(
-    r"<\s*([^<>;]+?)\s*;\s*([^<>;]+?)\s*>\s*<\s*([^<>]+?)\s*>\s*<\s*([^<>;]+?)\s*;\s*([^<>;]+?)\s*>"
-)
-_MARKDOWN = re.compile(r"[*_`#]+")  # emphasis, code and headings
+_NUMBER = re.compile(r"(?:^|(?<=\s))(\d{1,3})[.)]\s+")
+_TAGGED = re.compile(r"<\s*a\s*>(.*?)<\s*/\s*a\s*>", re.IGNORECASE | re.DOTALL)
+# one fact on one line: ``<Name; Type><relation><Name; Type>``; a missing type is "Object"
+_NAME = r"<[ \t]*([^<>;\n]+?)[ \t]*(?:;[ \t]*([^<>;\n]*?)[ \t]*)?>"
+_GRAPH = re.compile(_NAME + r"[ \t]*<[ \t]*([^<>\n]+?)[ \t]*>[ \t]*" + _NAME)
+# emphasis and code marks, and heading marks at the start of a line
+_MARKDOWN = re.compile(r"\*+|`+|^[ \t]*#+[ \t]+", re.MULTILINE)
+_EDGE_MARKS = "*_` \t\r\n"
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*•]\s+|\(?\d{1,3}[.)]\s+)")
+_SEPARATOR = re.compile(r"\s+[-–—|]\s+|\s*:\s+|,\s+")
+
+
+def _blank(s: str) -> str:
+    """Markdown marks replaced by spaces (positions stay those of ``s``)."""
+    return _MARKDOWN.sub(lambda m: " " * len(m.group()), s)
 
 
 def _clean(s: str) -> str:
-    s = _MARKDOWN.sub("", s)
-    return " ".join(s.split()).strip()
+    """Markdown removed and whitespace normalized (for questions and paragraphs)."""
+    return " ".join(_blank(s).split())
+
+
+def _clean_name(s: str) -> str:
+    """Whitespace normalized and emphasis around the text removed (names, answers)."""
+    s = " ".join(s.split())
+    prev = None
+    while prev != s:
+        prev = s
+        s = s.strip(_EDGE_MARKS)
+        if len(s) > 1 and s[0] == s[-1] and s[0] in "\"'":  # quoted: "Paris"
+            s = s[1:-1]
+    return s
+
+
+def _list_marks(text: str) -> list[re.Match[str]]:
+    """The number marks of a numbered list in ``text`` (markdown already blanked).
+
+    A list starts (or starts again) at a ``1`` and goes on with the next number only, so
+    other numbers in the text ("a population of 500. It ...") are not item marks.
+    """
+    out: list[re.Match[str]] = []
+    for m in _NUMBER.finditer(text):
+        n = int(m.group(1))
+        if n == 1 or (out and n == int(out[-1].group(1)) + 1):
+            out.append(m)
+    return out
 
 
 def parse_numbered(text: str) -> list[str]:
     """Items of a numbered list (``1. ...  2. ...``), on separate lines or not.
 
-    Text without numbering comes back as one item (if not empty).
+    Only numbers in sequence count, so numbers inside an item do not split it. Text
+    without numbering comes back as one item (if not empty); text before the first
+    number (a chatty preamble) is dropped.
     """
-    marks = list(_NUMBER.finditer(text))
+    text = _blank(text)
+    marks = _list_marks(text)
     if not marks:
         t = _clean(text)
         return [t] if t else []
     items = []
     for m, nxt in zip(marks, [*marks[1:], None]):
-        chunk = text[m.end() : nxt.start() if nxt else len(text)]
-        if chunk.strip():
-            items.append(chunk.strip())
+        chunk = _clean(text[m.end() : nxt.start() if nxt else len(text)])
+        if chunk:
+            items.append(chunk)
     return items
 
 
@@ -50,54 +99,90 @@ def parse_answer_tags(text: str) -> list[tuple[str, str]]:
 
     The question is the text after the last list number before the tag (or, without
     numbers, the last line before it), so a chatty preamble is not part of it; markdown
-    emphasis is removed and whitespace normalized.
+    is removed from the question and whitespace normalized. The answer keeps every
+    character but the emphasis around it.
     """
+    plain = _blank(text)  # same positions as text
+    marks = _list_marks(plain)
     out = []
+    prev_end = 0
     for m in _TAGGED.finditer(text):
-        q = _MARKDOWN.sub("", m.group(1))
-        marks = list(_NUMBER.finditer(q))
-        if marks:  # the question follows its number ("Sure! ... 1. What is ...?")
-            q = q[marks[-1].end() :]
+        before = [k for k in marks if prev_end <= k.start() and k.end() <= m.start()]
+        if before:  # the question follows its number ("Sure! ... 1. What is ...?")
+            q = plain[before[-1].end() : m.start()]
         else:  # or stands on the last line before the tag
-            lines = [ln for ln in q.splitlines() if ln.strip()]
-            q = lines[-1] if lines else ""
+            lines = [ln for ln in plain[prev_end : m.start()].splitlines() if ln.strip()]
+            q = _BULLET.sub("", lines[-1]) if lines else ""
+        prev_end = m.end()
         q = _clean(q)
-        a = _clean(m.group(2))
+        a = _clean_name(m.group(1))
         if q or a:
             out.append((q, a))
     return out
 
 
 def parse_graph_lines(text: str) -> list[tuple[str, str, str, str, str]]:
-    """``(head, head type, relation, tail, tail type)`` from ``<H; T><r><T; T>`` lines."""
+    """``(head, head type, relation, tail, tail type)`` from ``<H; T><r><T; T>`` lines.
+
+    A fact must stand on one line; a missing type is ``"Object"``.
+    """
     out = []
     for m in _GRAPH.finditer(text):
-        h, ht, r, t, tt = (_clean(g) for g in m.groups())
+        h, ht, r, t, tt = (_clean_name(g or "") for g in m.groups())
         if h and r and t:
-            out.append((h, ht, r, t, tt))
+            out.append((h, ht or "Object", r, t, tt or "Object"))
+    return out
+
+
+def parse_location_lines(text: str) -> list[tuple[str, str | None]]:
+    """``(location, country)`` from ``Location - Country`` lines (country ``None`` if absent).
+
+    Accepts numbering or bullets (then unmarked lines are ignored as chatter), one item
+    per line or a numbered list on one line, and
+    ``-``, ``–``, ``—``, ``|``, ``:`` or ``,`` between location and country, or the
+    country in parentheses. The country is what follows the *last* separator, so
+    ``Lyon, Auvergne - France`` is ``("Lyon, Auvergne", "France")``.
+    """
+    pairs = [(raw, ln) for raw, ln in zip(text.splitlines(), _blank(text).splitlines())]
+    lines = [ln for _, ln in pairs if ln.strip()]
+    if len(lines) == 1 and len(_list_marks(lines[0])) > 1:
+        items = parse_numbered(lines[0])
+    else:  # "* item" is a bullet too, though blanking took its star
+        listed = [ln for raw, ln in pairs if _BULLET.match(raw) or _BULLET.match(ln)]
+        # in a list, unmarked lines are chatter ("Sure! Here they are:")
+        items = [_BULLET.sub("", ln) for ln in (listed or lines)]
+    out: list[tuple[str, str | None]] = []
+    for item in items:
+        item = " ".join(item.split())
+        paren = re.fullmatch(r"(.+?)\s*\(([^()]+)\)\.?", item)
+        if paren:
+            loc, country = paren.group(1), paren.group(2)
+        else:
+            seps = list(_SEPARATOR.finditer(item))
+            if seps:
+                loc, country = item[: seps[-1].start()], item[seps[-1].end() :]
+            else:
+                loc, country = item, None
+        loc = _clean_name(loc)
+        country = None if country is None else _clean_name(country).rstrip(".")
+        if loc:
+            out.append((loc, country or None))
     return out
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
     """The first JSON object in ``text`` (bare, or in a code fence), else ``None``."""
+    decoder = json.JSONDecoder()
     candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
     for cand in candidates:
-        s = cand.strip()
-        start = s.find("{")
+        start = cand.find("{")
         while start >= 0:
-            depth = 0
-            for i in range(start, len(s)):
-                if s[i] == "{":
-                    depth += 1
-                elif s[i] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        try:
-                            obj = json.loads(s[start : i + 1])
-                        except json.JSONDecodeError:
-                            break
-                        if isinstance(obj, dict):
-                            return obj
-                        break
-            start = s.find("{", start + 1)
+            try:
+                obj, _ = decoder.raw_decode(cand, start)
+            except json.JSONDecodeError:
+                pass
+            else:
+                if isinstance(obj, dict):
+                    return obj
+            start = cand.find("{", start + 1)
     return None

@@ -55,6 +55,11 @@ class TransformersBackend:
         When ``model_path`` is not a folder.
     ImportError
         Without ``torch`` and ``transformers`` (``pip install 'kgaug[train]'``).
+
+    Notes
+    -----
+    Sampling seeds a forked random state, so the global ``torch`` random state of the
+    caller is left as it was. :meth:`close` releases the model (and its GPU memory).
     """
 
     def __init__(
@@ -98,9 +103,27 @@ class TransformersBackend:
         self.seed = seed
         self.model = f"transformers:{path.resolve().name}:{_fingerprint(path)}"
         self._lock = threading.Lock()
+        self._closed = False
 
     def __repr__(self) -> str:
-        return f"TransformersBackend(model={self.model!r}, device={self.device!r})"
+        state = ", closed" if self._closed else ""
+        return f"TransformersBackend(model={self.model!r}, device={self.device!r}{state})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Release the model and tokenizer (and cached GPU memory). Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.lm = None
+            self.tokenizer = None
+        if str(self.device).startswith("cuda") and self._torch.cuda.is_available():
+            self._torch.cuda.empty_cache()
 
     def cache_params(self) -> dict[str, Any]:
         """Answer-changing parameters (part of the cache key)."""
@@ -121,6 +144,8 @@ class TransformersBackend:
         return [int(i) for i in tok(text)["input_ids"]]
 
     def _generate(self, messages: Messages) -> Completion:
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
         torch = self._torch
         ids = self._prompt_ids(messages)
         limit = getattr(self.lm.config, "max_position_embeddings", None) or getattr(
@@ -129,7 +154,7 @@ class TransformersBackend:
         new = self.max_new_tokens
         if limit is not None:
             new = min(new, max(1, limit // 2))
-            ids = ids[-(limit - new) :]  # keep the end: the item comes last
+            ids = ids[-max(1, limit - new) :]  # keep the end: the item comes last
         pad = self.tokenizer.pad_token_id
         if pad is None:
             pad = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0
@@ -139,7 +164,10 @@ class TransformersBackend:
             options.update(do_sample=True, temperature=self.temperature)
         else:
             options.update(do_sample=False)
-        with self._lock, torch.inference_mode():
+        devices = [torch.device(self.device)] if torch.device(self.device).type == "cuda" else []
+        with self._lock, torch.inference_mode(), torch.random.fork_rng(devices=devices):
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed")
             if self.temperature > 0:
                 torch.manual_seed(self.seed)
             out = self.lm.generate(x, attention_mask=torch.ones_like(x), **options)
