@@ -14,6 +14,9 @@ from kgaug.augmentation import augment_inferred, diversify
 from kgaug.schema import learn_schema
 from kgaug.verbalize import TemplateVerbalizer
 
+# augment() checks the OCR risk of its result and may warn (tests/test_ocr_risk.py tests that)
+pytestmark = pytest.mark.filterwarnings("ignore::kgaug.errors.OCRRiskWarning")
+
 
 @pytest.fixture(scope="module")
 def example():

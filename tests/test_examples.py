@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,21 @@ def test_verbalize_llm_offline():
     assert out.count("[ok]") == 3
     assert "(Roma, director, Alfonso Cuaron)" in out
     assert "0 requests, 3 cache hits" in out
+
+
+def test_ocr_reproduction_quick(tmp_path):
+    pytest.importorskip("torch")
+    out = _run(str(EXAMPLES / "ocr_reproduction.py"), str(tmp_path), "--quick")
+    assert "factorized d_h=128" in out and "non-factorized" in out and "factorized d_h=4" in out
+    assert out.count("[ok]") == 4 and "FAILED" not in out
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "ocr_reproduction.png").exists()
+
+
+def test_grok_comparison_cpu_quick(tmp_path):
+    pytest.importorskip("torch")
+    out = _run(str(EXAMPLES / "grok_comparison_cpu.py"), str(tmp_path), "--quick")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["9"], ["0.5"])]
+    assert [r[0] for r in rows] == ["9", "0.5"]
+    assert (tmp_path / "grok_comparison_cpu.png").exists()
+    assert (tmp_path / "phi_9" / "model" / "config.json").exists()

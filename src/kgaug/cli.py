@@ -12,6 +12,9 @@ Subcommands
 ``kgaug dataset FILE``    ID/OOD composition or comparison training set (JSONL files).
 ``kgaug verbalize FILE``  sampled paths (or ``--items``) to questions with any backend.
 ``kgaug parse TEXT...``   text to a typed knowledge graph with an LLM backend.
+``kgaug train DATA``      train the grokking GPT-2 on a dataset folder (or ``--wang``).
+``kgaug ocr``             the symbolic OCR experiment (seed 004): factorized vs non-factorized.
+``kgaug risk FILE``       OCR risk: relation pairs whose answers determine each other.
 ``kgaug demo``            the end-to-end demo on the bundled example KG.
 
 File formats are chosen by suffix (``.tsv``/``.txt`` TSV, ``.jsonl`` JSON lines, ``.csv``
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from kgaug import __version__
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph
+from kgaug.train.loop import TrainError
 
 if TYPE_CHECKING:
     from kgaug.plan import AugmentationPlan
@@ -169,10 +173,11 @@ def _plan_options(args: argparse.Namespace) -> dict[str, object]:
     return opts
 
 
-def _run_plan(args: argparse.Namespace) -> AugmentationPlan:
+def _run_plan(args: argparse.Namespace, kg: KnowledgeGraph | None = None) -> AugmentationPlan:
     from kgaug.plan import plan_augmentation
 
-    kg = load_graph(args.file, args.format, args.example)
+    if kg is None:
+        kg = load_graph(args.file, args.format, args.example)
     hops = _hops(args.hops)
     return plan_augmentation(
         kg,
@@ -192,10 +197,19 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_augment(args: argparse.Namespace) -> int:
+    import warnings
+
     from kgaug._fileio import atomic_write
     from kgaug.io import write_jsonl
+    from kgaug.ocr.risk import warn_ocr_risk
 
-    plan = _run_plan(args)
+    kg = load_graph(args.file, args.format, args.example)
+    plan = _run_plan(args, kg)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_ocr_risk(kg, plan.result)
+    for w in caught:
+        print(f"kgaug augment: warning: {w.message}", file=sys.stderr)
     out = Path(args.out)
     write_jsonl(plan.result, out)
     stem = out.name
@@ -330,9 +344,7 @@ def _report(v: object) -> None:
 
 
 def _cmd_verbalize(args: argparse.Namespace) -> int:
-    import inspect
-
-    from kgaug.verbalize.items import read_items, write_questions
+    from kgaug.verbalize.items import read_items
 
     if args.items:
         if args.file or args.example:
@@ -344,6 +356,23 @@ def _cmd_verbalize(args: argparse.Namespace) -> int:
         kg = load_graph(args.file, args.format, args.example)
         items = list(sample_paths(kg, args.hops, args.k, args.seed, relations=args.relation))
     v: Any = _backend(args)
+    try:
+        return _verbalize_items(v, items, args)
+    finally:
+        _close(v)
+
+
+def _close(v: object) -> None:
+    close = getattr(v, "close", None)
+    if callable(close):
+        close()
+
+
+def _verbalize_items(v: Any, items: list[object], args: argparse.Namespace) -> int:
+    import inspect
+
+    from kgaug.verbalize.items import write_questions
+
     verbalize = v.verbalize
     if args.out and "out" in inspect.signature(verbalize).parameters:
         progress = Path(str(args.out) + ".partial")
@@ -389,18 +418,67 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     if not texts:
         raise ValueError(f"no text in {', '.join(args.text)}")
     v: Any = _backend(args)
-    if not hasattr(v, "parse"):
-        raise ValueError(f"the {args.backend!r} backend cannot parse text into a graph")
-    kg = v.parse(texts)
-    if args.out:
-        kg.to_jsonl(args.out)
-        print(f"wrote {kg.num_facts} facts to {args.out}", file=sys.stderr)
+    try:
+        if not hasattr(v, "parse"):
+            raise ValueError(f"the {args.backend!r} backend cannot parse text into a graph")
+        progress = Path(str(args.out) + ".partial") if args.out else None
+        kg = v.parse(texts, out=progress) if progress is not None else v.parse(texts)
+        stats = getattr(v, "last_run", None)
+        failed = stats is not None and bool(stats.failed or stats.errors)
+        if args.out:
+            kg.to_jsonl(args.out)
+            if progress is not None and not failed:
+                progress.unlink(missing_ok=True)  # complete: nothing left to resume
+            print(f"wrote {kg.num_facts} facts to {args.out}", file=sys.stderr)
+        else:
+            for h, r, t in kg.triples():
+                print(f"{h}\t{r}\t{t}")
+        _report(v)
+        return 1 if failed else 0
+    finally:
+        _close(v)
+
+
+def _config_value(text: str) -> object:
+    """``--set`` values: JSON when it parses (numbers, true/false/null), else the string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from kgaug.train import TrainConfig, train, wang_dataset
+
+    overrides: dict[str, object] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        overrides[key.strip().replace("-", "_")] = _config_value(value)
+    for name in ("max_steps", "device", "seed", "eval_every", "checkpoint_every", "stop_at_ood"):
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    config = TrainConfig.preset(args.preset, **overrides)
+    if args.wang:
+        if args.data:
+            raise ValueError("give either DATA or --wang, not both")
+        dataset: Any = wang_dataset(
+            args.wang, num_entities=args.entities, phi=args.phi, seed=config.seed
+        )
+    elif args.data:
+        dataset = args.data
     else:
-        for h, r, t in kg.triples():
-            print(f"{h}\t{r}\t{t}")
-    _report(v)
-    stats = getattr(v, "last_run", None)
-    return 1 if stats is not None and (stats.failed or stats.errors) else 0
+        raise ValueError("give a dataset folder (DATA, from `kgaug dataset`) or --wang TASK")
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"kgaug train: {config!r}", file=sys.stderr)
+    result = train(dataset, config, out=args.out, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(result)
+        if args.out:
+            print(f"wrote metrics, curves and the model to {args.out}", file=sys.stderr)
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -576,6 +654,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_args(p, default="openai")
     p.set_defaults(func=_cmd_parse)
 
+    p = sub.add_parser("train", help="train the grokking GPT-2 (needs kgaug[train])")
+    p.add_argument("data", nargs="?", help="dataset folder written by `kgaug dataset`")
+    p.add_argument(
+        "--wang",
+        choices=["comparison", "composition"],
+        help="generate Wang et al.'s synthetic dataset instead of reading DATA",
+    )
+    p.add_argument("--entities", type=int, help="--wang: number of entities")
+    p.add_argument("--phi", type=float, default=7.2, help="--wang: dataset phi (default 7.2)")
+    p.add_argument(
+        "--preset",
+        default="cpu-small",
+        choices=["paper", "wang2024", "cpu-small", "tiny"],
+        help="configuration preset (default cpu-small)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a TrainConfig field, e.g. --set lr=3e-4 --set grokfast_lambda=2",
+    )
+    p.add_argument("--max-steps", type=int, help="optimizer steps")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train")
+    p.add_argument("--seed", type=int, help="seed of init, batches and eval subsets")
+    p.add_argument("--eval-every", type=int, help="steps between evaluations")
+    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    p.add_argument("--stop-at-ood", type=float, help="stop once OOD accuracy reaches this")
+    p.add_argument("--out", help="output folder (metrics.jsonl, curves.png, model/, checkpoints/)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+    p.set_defaults(func=_cmd_train)
+
     p = sub.add_parser("demo", help="end-to-end demo on the bundled example KG")
     p.add_argument("--out", default="kgaug-demo", help="output folder (default kgaug-demo)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -587,6 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--comparison-phi", type=float, default=8.0, help="comparison training phi")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=_cmd_demo)
+    from kgaug.ocr.cli import add_commands as add_ocr_commands
+
+    add_ocr_commands(sub)
     return parser
 
 
@@ -600,7 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (KGFormatError, OSError, ValueError, TypeError, KeyError) as e:
+    except (KGFormatError, OSError, ValueError, TypeError, KeyError, TrainError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"kgaug {args.command}: error: {msg}", file=sys.stderr)
         return 2

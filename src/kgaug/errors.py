@@ -13,6 +13,8 @@ from os import PathLike
 
 __all__ = [
     "KGFormatError",
+    "OCRRiskWarning",
+    "RiskTooLargeError",
     "UnknownLabelError",
     "UnreachableBoundWarning",
     "close_matches",
@@ -74,6 +76,40 @@ class UnknownLabelError(KeyError):
 
 class UnreachableBoundWarning(UserWarning):
     """A bound cannot be met by any graph size (see :func:`kgaug.bounds.min_nodes`)."""
+
+
+class OCRRiskWarning(UserWarning):
+    """Augmentation created strong answer associations the original graph does not have.
+
+    A model fine-tuned on such a graph learns them as implications and extends them to
+    other subjects (out-of-context reasoning, seed 004); see
+    :func:`kgaug.ocr.check_augmentation` for the full before/after table.
+    """
+
+
+class RiskTooLargeError(ValueError):
+    """A graph too large for the OCR risk report (see :func:`kgaug.ocr.risk_report`).
+
+    Raised when the subjects' answer combinations (``sum_s outdeg(s)^2``) exceed
+    ``max_cells``; restrict the report to some relations (``relations=[...]``) or raise
+    ``max_cells``.
+
+    Attributes
+    ----------
+    cells : int
+        The graph's answer combinations.
+    max_cells : int
+        The limit it exceeds.
+    """
+
+    def __init__(self, cells: int, max_cells: int) -> None:
+        self.cells = cells
+        self.max_cells = max_cells
+        super().__init__(
+            f"the graph's subjects have {cells} answer combinations (sum of squared "
+            f"out-degrees), above max_cells={max_cells}; pass relations=[...] or raise "
+            "max_cells"
+        )
 
 
 def close_matches(label: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -2,6 +2,7 @@
 
 - :func:`plot_phi`: phi per relation against phi_G.
 - :func:`plot_lemma1`: Lemma 1's phi_n against |V|, optionally with measured points.
+- :func:`plot_training`: accuracy curves of a training run (atomic, inferred, ID, OOD).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from kgaug.stats import PhiReport
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["plot_lemma1", "plot_phi"]
+__all__ = ["plot_lemma1", "plot_phi", "plot_training"]
 
 
 def _pyplot() -> Any:
@@ -133,4 +134,58 @@ def plot_lemma1(
     ax.set_ylabel(f"phi_{hops}")
     ax.set_title(f"phi_{hops} against |V| at b = {branching:g}")
     ax.legend()
+    return ax
+
+
+_SPLIT_STYLE = {
+    "atomic": ("atomic facts (train)", "#9e9e9e", ":"),
+    "train_inferred": ("inferred (train)", "#1565c0", "--"),
+    "test_id": ("test ID", "#2e7d32", "-"),
+    "test_ood": ("test OOD", "#c62828", "-"),
+}
+
+
+def plot_training(
+    history: Sequence[dict[str, Any]],
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    label: str | None = None,
+    splits: Sequence[str] = ("atomic", "train_inferred", "test_id", "test_ood"),
+) -> Axes:
+    """Accuracy against optimizer steps, one line per split (grokking curves).
+
+    Parameters
+    ----------
+    history : sequence of dict
+        Records of ``metrics.jsonl`` or :attr:`kgaug.train.TrainResult.history` (``step``
+        and ``acc_<split>`` keys).
+    ax : matplotlib Axes, optional
+        Where to draw.
+    title : str, optional
+        Axes title.
+    label : str, optional
+        Prefix of the legend entries (to overlay several runs on one axes).
+    splits : sequence of str
+        Which splits to draw.
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    assert ax is not None
+    steps = [r["step"] for r in history]
+    for split in splits:
+        key = f"acc_{split}"
+        if not any(key in r for r in history):
+            continue
+        name, color, style = _SPLIT_STYLE.get(split, (split, None, "-"))
+        ys = [r.get(key, float("nan")) for r in history]
+        ax.plot(steps, ys, style, color=color, label=f"{label}: {name}" if label else name)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
     return ax

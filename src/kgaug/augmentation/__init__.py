@@ -42,7 +42,12 @@ __all__ = [
 
 
 def augment(
-    kg: KnowledgeGraph, phi_g: float = 3.6, hops: int | Sequence[int] = 2, **options: Any
+    kg: KnowledgeGraph,
+    phi_g: float = 3.6,
+    hops: int | Sequence[int] = 2,
+    *,
+    check_ocr_risk: bool = True,
+    **options: Any,
 ) -> tuple[KnowledgeGraph, AugmentationPlan]:
     """Raise every relation of ``kg`` to ``phi_r >= phi_G`` with new facts.
 
@@ -53,6 +58,29 @@ def augment(
     fact has provenance ``synthetic`` or ``counterfactual``; the real facts are unchanged
     (``result.subgraph(provenance=["real"])`` gives them back).
 
+    With ``check_ocr_risk=True`` (default) the OCR risk of the result is compared with
+    that of ``kg`` (:func:`kgaug.ocr.check_augmentation`, vectorized and cheap) and an
+    :class:`~kgaug.errors.OCRRiskWarning` names the relation pairs whose answers became
+    strongly associated (strength >= 0.5 on at least 3 subjects, up by at least 0.1):
+    a model fine-tuned on the result would learn them as implications and extend them to
+    other subjects. The warning also says how many subjects of each pair have added
+    facts, names a few added subjects behind its example rule and the plan's templates.
+
+    This *detects and warns*; it does not prevent anything: the result is returned
+    unchanged, flagged associations included. Both counterfactual rewiring and fictitious
+    entities can create such associations. On the bundled example KG,
+    ``augment(kg, phi_g=3.6, overall_phi=5.0, seed=0)`` (fictitious entities only) raises
+    ``country of citizenship -> place of birth`` from strength 0.15 to 0.86, because hub
+    templates give many fictitious people the same pair of existing answers; the
+    counterfactual strategy creates ``author -> based on`` and ``author -> director``
+    (strength 1.0). Inspect with :func:`kgaug.ocr.check_augmentation`, then change the
+    augmentation (seed, ``overall_phi``, strategy, relations) if needed.
+
+    The check runs on graphs up to :data:`kgaug.ocr.risk.AUGMENT_MAX_CELLS` (5 M)
+    subject-level answer combinations; a larger graph gets a warning that it was not
+    checked (run :func:`kgaug.ocr.risk_report` or :func:`kgaug.ocr.check_augmentation`
+    with ``relations=[...]``). ``check_ocr_risk=False`` turns the check off.
+
     Examples
     --------
     >>> import kgaug
@@ -60,9 +88,18 @@ def augment(
     >>> plan.confirmed
     True
     """
+    from kgaug._validate import check_bool
     from kgaug.plan import plan_augmentation
 
+    check = check_bool(check_ocr_risk, "check_ocr_risk")
     plan = plan_augmentation(kg, phi_g, hops, **options)
+    if check and plan.added_facts:
+        from kgaug.ocr.risk import AUGMENT_MAX_CELLS, warn_ocr_risk
+
+        templates = [row.template for row in plan.rows if row.template and row.added_facts]
+        warn_ocr_risk(
+            kg, plan.result, stacklevel=3, templates=templates, max_cells=AUGMENT_MAX_CELLS
+        )
     return plan.result, plan
 
 

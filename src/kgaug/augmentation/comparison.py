@@ -234,6 +234,11 @@ def augment_comparison(
     mean more comparison pairs: :func:`comparison_phi` grows from ``n - 1`` to
     ``n + num_new - 1``.
 
+    Unlike :func:`kgaug.augment`, this runs no OCR risk check (``check_ocr_risk``): a new
+    entity with a single fact is the subject of no relation pair, so the association of
+    every pair (:func:`kgaug.ocr.risk_report`) is exactly that of ``kg``; only the
+    *exposure* of rules whose first relation is ``attribute`` can grow.
+
     Parameters
     ----------
     kg : KnowledgeGraph

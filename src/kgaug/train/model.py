@@ -1,0 +1,85 @@
+"""Loading trained models back, and Wang et al.'s synthetic datasets in one call."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from kgaug.dataset import Dataset, build_comparison_dataset, build_composition_dataset
+from kgaug.datasets import wang_comparison, wang_composition
+from kgaug.train.encoding import BPEEncoder, SymbolicEncoder, load_encoder
+
+__all__ = ["load_model", "wang_dataset"]
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[Any, SymbolicEncoder | BPEEncoder]:
+    """A trained model and its tokenizer from a ``model/`` folder or a checkpoint folder.
+
+    Parameters
+    ----------
+    path : path
+        ``OUT/model`` (``save_pretrained`` output) written by :func:`kgaug.train.train`.
+
+    Returns
+    -------
+    (transformers.GPT2LMHeadModel, encoder)
+        The model in eval mode, and the tokenizer that maps examples to its ids.
+    """
+    from transformers import GPT2LMHeadModel
+
+    p = Path(path)
+    if not (p / "config.json").is_file():
+        raise FileNotFoundError(f"{p}: no config.json; pass the model/ folder of a training run")
+    model = GPT2LMHeadModel.from_pretrained(p, local_files_only=True)
+    model.eval()  # type: ignore[no-untyped-call]
+    return model, load_encoder(p)
+
+
+def wang_dataset(
+    task: Literal["comparison", "composition"] = "comparison",
+    *,
+    num_entities: int | None = None,
+    num_attributes: int = 20,
+    num_values: int = 20,
+    num_relations: int = 200,
+    facts_per_entity: int = 20,
+    phi: float = 7.2,
+    seed: int = 0,
+    max_test: int | None = 3000,
+) -> Dataset:
+    """Wang et al.'s synthetic ID/OOD dataset, generated and split in one call.
+
+    Comparison: :func:`kgaug.datasets.wang_comparison` (default 1,000 entities, 20
+    attributes, 20 values) with ``<``/``=``/``>`` answers. Composition:
+    :func:`kgaug.datasets.wang_composition` (default 2,000 entities, 200 relations, 20 facts
+    per entity), 2-hop queries.
+
+    Parameters
+    ----------
+    task : {"comparison", "composition"}
+        Which task.
+    num_entities : int, optional
+        Default 1,000 (comparison) or 2,000 (composition).
+    num_attributes, num_values : int
+        Comparison graph.
+    num_relations, facts_per_entity : int
+        Composition graph.
+    phi : float
+        Dataset phi (inferred training examples per ID atomic fact).
+    seed : int
+        Seed of the graph and of the split.
+    max_test : int or None
+        Cap on each test split (evaluation subsets are drawn from these).
+
+    Returns
+    -------
+    Dataset
+    """
+    if task == "comparison":
+        kg = wang_comparison(num_entities or 1000, num_attributes, num_values, seed=seed)
+        return build_comparison_dataset(kg, phi=phi, style="order", seed=seed, max_test=max_test)
+    if task == "composition":
+        kg = wang_composition(num_entities or 2000, num_relations, facts_per_entity, seed=seed)
+        return build_composition_dataset(kg, phi=phi, hops=2, seed=seed, max_test=max_test)
+    raise ValueError(f"task must be 'comparison' or 'composition', got {task!r}")
