@@ -703,9 +703,14 @@ def test_locations_with_the_papers_prompt(server: FakeChatServer) -> None:
         (f"Canada Town {i}", "Canada") for i in (1, 2, 3)
     ]
     assert len(server.requests) == 2  # one per country, concurrently
-    system = server.requests[0]["messages"][0]["content"]
-    assert system.startswith("You are a helpful assistant that generates geographical facts.")
-    assert system.endswith("locations for following countries: France")
+    # requests run concurrently: either may have arrived first
+    systems = sorted(r["messages"][0]["content"] for r in server.requests)
+    assert all(
+        s.startswith("You are a helpful assistant that generates geographical facts.")
+        for s in systems
+    )
+    assert [s.rsplit(": ", 1)[-1] for s in systems] == ["Canada", "France"]
+    assert systems[1].endswith("locations for following countries: France")
     user = user_text(server.requests[0])
     assert "1. Taj Mahal - India" in user and "Generate 3 new locations per country" in user
     assert v.last_run is not None and (v.last_run.ok, v.last_run.failed) == (2, 0)

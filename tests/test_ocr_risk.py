@@ -368,6 +368,49 @@ def test_compare_flags_a_created_association(people):
     assert "no relation pair" in check_augmentation(people).message()
 
 
+def _thin_birthplaces() -> kgaug.KnowledgeGraph:
+    """Only two people share a birthplace (Tokyo, both Japanese): strength 1.0 on 2."""
+    facts = [("t0", "born in", "Tokyo"), ("t1", "born in", "Tokyo")]
+    facts += [("t0", "citizen of", "Japan"), ("t1", "citizen of", "Japan")]
+    for i in range(18):  # everyone else born in a city of their own
+        facts += [(f"u{i}", "born in", f"city{i}"), (f"u{i}", "citizen of", f"land{i % 5}")]
+    facts += [(f"x{i}", "born in", CITIES[i % 4]) for i in range(12)]  # no citizenship
+    return kgaug.KnowledgeGraph.from_triples(facts)
+
+
+def test_thin_strength_before_does_not_mask_a_created_association():
+    real = _thin_birthplaces()
+    before = risk_report(real)[("born in", "citizen of")]
+    assert before.strength == 1.0 and before.shared == 2  # < min_support = 3
+    # augmentation makes "born in -> citizen of" strong on many added subjects
+    new = []
+    for i in range(60):
+        new += [(f"f{i}", "born in", CITIES[i % 4]), (f"f{i}", "citizen of", CODES[i % 4])]
+    aug = real.add_facts(new, provenance="synthetic")
+    cmp = check_augmentation(aug)
+    row = next(r for r in cmp.rows if (r.r1, r.r2) == ("born in", "citizen of"))
+    assert row.flagged and not row.new and not row.established_before
+    assert row.strength_before == 1.0 and row.shared_before == 2  # the raw value, reported
+    assert row.established_after and row.shared_after >= 60
+    assert row.strength_after >= 0.5 and row.increase == row.strength_after  # before = 0
+    assert row.exposed_after == 12 and row.added_support == 60
+    assert "strength 1.00 (2 shared observations, not established) ->" in cmp.message()
+    line = next(x for x in str(cmp).splitlines() if x.startswith("born in -> citizen of"))
+    assert "+1.000*" in line and "NEW" in line
+    with pytest.warns(OCRRiskWarning, match="born in -> citizen of"):
+        warn_ocr_risk(real, aug)
+    # the same min_support as the reports: at 2, the real graph establishes it
+    loose = check_augmentation(aug, min_support=2)
+    row2 = next(r for r in loose.rows if (r.r1, r.r2) == ("born in", "citizen of"))
+    assert row2.established_before and not row2.flagged
+    assert row2.increase == pytest.approx(row2.strength_after - 1.0)
+    # a thin pair that augmentation leaves thin is not flagged either (strength 1.0 -> 1.0)
+    other = real.add_facts([(f"f{i}", "likes", "tea") for i in range(5)], provenance="synthetic")
+    rows3 = check_augmentation(other).rows
+    row3 = next(r for r in rows3 if (r.r1, r.r2) == ("born in", "citizen of"))
+    assert row3.strength_after == 1.0 and not row3.established_after and not row3.flagged
+
+
 def test_compare_new_pairs_and_thresholds(people):
     only_city = people.subgraph(relations=["lives in"])
     after = _rewired(only_city)
@@ -416,6 +459,13 @@ def test_augment_warns_for_counterfactual_associations(example_kg):
         kg2, _ = kgaug.augment(example_kg, phi_g=3.6, seed=0, strategy="counterfactual")
     cmp = check_augmentation(kg2, example_kg)
     assert cmp.flagged and all(r.strength_after >= 0.5 for r in cmp.flagged)
+    assert {(r.r1, r.r2) for r in cmp.flagged} == {
+        ("author", "based on"),
+        ("author", "director"),
+    }
+    # a pair that is equally thin before and after (1.0 on the same 2 people) is not
+    thin = next(r for r in cmp.rows if (r.r1, r.r2) == ("place of birth", "country of citizenship"))
+    assert thin.strength_after == 1.0 and thin.shared_after == 2 and not thin.flagged
 
 
 def test_fictitious_hubs_can_create_associations(example_kg):
@@ -436,11 +486,21 @@ def test_fictitious_hubs_can_create_associations(example_kg):
     # the subjects behind it are fictitious people (not in the original graph)
     assert row.added_support == 771 and row.rule_added == 8
     assert not any(example_kg.has_entity(x) for x in row.rule_added_examples)
-    # the reverse pair is not flagged: in the real graph the only two people born in the
-    # same place share their citizenship (strength 1.0 on 2 observations), and 100 real
+    # the reverse pair is flagged too: in the real graph the only two people born in the
+    # same place share their citizenship, a strength of 1.0 on 2 shared observations that
+    # does not establish it (counted as 0); the hubs make it strong on 789, and 100 real
     # people without a citizenship are now exposed to the hubs' rules
     rev = next(r for r in cmp.rows if (r.r1, r.r2) == ("place of birth", "country of citizenship"))
-    assert not rev.flagged and rev.strength_before == 1.0 and rev.exposed_after == 100
+    assert rev.flagged and rev.strength_before == 1.0 and rev.shared_before == 2
+    assert not rev.established_before and rev.shared_after == 789
+    assert rev.strength_after == pytest.approx(0.856, abs=1e-3) and rev.exposed_after == 100
+    assert rev.added_support == 771 and rev.rule_added == 8
+    assert "place of birth -> country of citizenship: strength 1.00 (2 shared" in msg
+    assert [(r.r1, r.r2) for r in cmp.flagged] == [
+        ("place of birth", "country of citizenship"),
+        ("country of citizenship", "place of birth"),
+        ("father", "place of birth"),
+    ]
 
 
 def test_augment_checks_only_small_enough_graphs(example_kg, monkeypatch):

@@ -139,6 +139,13 @@ def run_demo(
         echo(after.to_string() + "\n")
         _dump(root / "phi_after.json", after.to_dict())
         wrote("phi_after.json")
+        from kgaug.ocr.risk import check_augmentation
+
+        risk = check_augmentation(kg2, kg)
+        echo("== OCR risk: answer associations the augmentation created (seed 004) ==")
+        echo(risk.to_string(max_rows=10) + "\n")
+        _dump(root / "ocr_risk.json", {"flagged": len(risk.flagged), "rows": risk.to_records()})
+        wrote("ocr_risk.json")
         bar.update(1)
 
         verbalizer = TemplateVerbalizer(seed=seed)

@@ -79,7 +79,10 @@ class UnreachableBoundWarning(UserWarning):
 
 
 class OCRRiskWarning(UserWarning):
-    """Augmentation created strong answer associations the original graph does not have.
+    """Augmentation created strong answer associations the original graph does not establish.
+
+    "Establish" means strong on at least ``min_support`` shared observations: a strength
+    of 1.0 resting on two subjects does not count as the original graph's association.
 
     A model fine-tuned on such a graph learns them as implications and extends them to
     other subjects (out-of-context reasoning, seed 004); see

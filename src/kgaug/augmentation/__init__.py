@@ -61,18 +61,21 @@ def augment(
     With ``check_ocr_risk=True`` (default) the OCR risk of the result is compared with
     that of ``kg`` (:func:`kgaug.ocr.check_augmentation`, vectorized and cheap) and an
     :class:`~kgaug.errors.OCRRiskWarning` names the relation pairs whose answers became
-    strongly associated (strength >= 0.5 on at least 3 subjects, up by at least 0.1):
-    a model fine-tuned on the result would learn them as implications and extend them to
-    other subjects. The warning also says how many subjects of each pair have added
-    facts, names a few added subjects behind its example rule and the plan's templates.
+    strongly associated (strength >= 0.5 on at least 3 shared observations, up by at
+    least 0.1 from the original's strength, which counts as 0 unless it too rests on at
+    least 3 shared observations): a model fine-tuned on the result would learn them as
+    implications and extend them to other subjects. The warning also says how many
+    subjects of each pair have added facts, names a few added subjects behind its example
+    rule and the plan's templates.
 
     This *detects and warns*; it does not prevent anything: the result is returned
     unchanged, flagged associations included. Both counterfactual rewiring and fictitious
     entities can create such associations. On the bundled example KG,
     ``augment(kg, phi_g=3.6, overall_phi=5.0, seed=0)`` (fictitious entities only) raises
-    ``country of citizenship -> place of birth`` from strength 0.15 to 0.86, because hub
-    templates give many fictitious people the same pair of existing answers; the
-    counterfactual strategy creates ``author -> based on`` and ``author -> director``
+    ``country of citizenship -> place of birth`` from strength 0.15 to 0.86 and makes
+    ``place of birth -> country of citizenship`` strong (0.86, from 1.0 on only two real
+    people), because hub templates give many fictitious people the same pair of existing
+    answers; the counterfactual strategy creates ``author -> based on`` and ``author -> director``
     (strength 1.0). Inspect with :func:`kgaug.ocr.check_augmentation`, then change the
     augmentation (seed, ``overall_phi``, strategy, relations) if needed.
 

@@ -800,22 +800,34 @@ class PairRiskChange(BaseModel):
     r1, r2 : str
         The pair.
     strength_before : float or None
-        ``None`` when the pair had fewer than ``min_support`` shared subjects before.
+        The strength before, as measured (also when it is not established); ``None`` when
+        the pair had fewer than ``min_support`` shared subjects before.
     strength_after : float
         After.
     support_before, support_after : int
         Shared subjects (0 when absent).
+    shared_before, shared_after : int
+        Shared observations (see :class:`PairRisk`; 0 when absent).
+    established_before : bool
+        ``strength_before`` rests on at least ``min_support`` shared observations (the
+        before report's ``min_support``). Otherwise it is too thin to show that the first
+        graph has the association (e.g. 1.0 from two subjects that happen to agree), and
+        the flag treats it as 0.
+    established_after : bool
+        Likewise ``strength_after`` (the after report's ``min_support``); a pair is flagged
+        only when it is, so a thin pair that augmentation left as thin is not.
     exposed_after : int
         Exposure after (see :class:`PairRisk`).
     increase : float
-        ``strength_after - max(strength_before, 0)`` (``strength_before`` taken as 0 when
-        absent).
+        ``strength_after - max(strength_before, 0)``, with ``strength_before`` taken as 0
+        when absent or not established (the rise the flag tests).
     new : bool
-        The pair had no (or too little) support before.
+        The pair had no (or too little) support before: fewer than ``min_support`` shared
+        subjects, ``strength_before`` is ``None``.
     flagged : bool
-        A strong association that the first graph does not have: ``strength_after >=
-        threshold``, ``strength_before`` absent or below the threshold, and ``increase >=
-        min_increase``.
+        A strong association that the first graph does not establish: ``strength_after >=
+        threshold`` and established, ``strength_before`` absent, not established or below
+        the threshold, and ``increase >= min_increase``.
     example : str
         The pair's most productive rule after.
     added_support : int or None
@@ -838,6 +850,10 @@ class PairRiskChange(BaseModel):
     strength_after: float
     support_before: int
     support_after: int
+    shared_before: int
+    shared_after: int
+    established_before: bool
+    established_after: bool
     exposed_after: int
     increase: float
     new: bool
@@ -853,6 +869,17 @@ class PairRiskChange(BaseModel):
             return ""
         return f" ({self.added_support} with added facts)"
 
+    def _before(self) -> str:
+        """``"1.00 (2 shared observations, not established)"``-style before strength."""
+        if self.strength_before is None:
+            return "-"
+        if self.established_before:
+            return f"{self.strength_before:.2f}"
+        n = self.shared_before
+        return (
+            f"{self.strength_before:.2f} ({n} shared observation{'s' * (n != 1)}, not established)"
+        )
+
     def _rule_source(self) -> str:
         if self.rule_added is None or not self.example:
             return ""
@@ -863,8 +890,10 @@ class PairRiskChange(BaseModel):
 class RiskComparison:
     """Before/after OCR risk of every pair of the second graph (from :func:`compare_risk`).
 
-    :attr:`flagged` lists the strong associations the first graph does not have; the text
-    repr is a table of the flagged pairs (then the largest increases).
+    :attr:`flagged` lists the strong associations the first graph does not establish; the
+    text repr is a table of the flagged pairs (then the largest increases). In the table a
+    strength marked ``*`` rests on fewer than ``min_support`` shared observations: before,
+    it counts as 0 for the flag; after, the pair is not flagged.
     """
 
     def __init__(
@@ -881,10 +910,11 @@ class RiskComparison:
         self.rows = rows
         self.threshold = threshold
         self.min_increase = min_increase
+        self.min_support = before.min_support
 
     @property
     def flagged(self) -> list[PairRiskChange]:
-        """Pairs whose strength rose above the threshold, strongest first."""
+        """Pairs whose strength rose above the threshold, largest increase first."""
         return [r for r in self.rows if r.flagged]
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -897,13 +927,13 @@ class RiskComparison:
         if not f:
             return (
                 f"no relation pair reaches OCR strength {self.threshold:g} that the original "
-                "graph does not have"
+                "graph does not establish"
             )
 
         def strength(x: PairRiskChange) -> str:
             if x.strength_before is None:
                 return f"strength {x.strength_after:.2f} (a new pair)"
-            return f"strength {x.strength_before:.2f} -> {x.strength_after:.2f}"
+            return f"strength {x._before()} -> {x.strength_after:.2f}"
 
         def rule(x: PairRiskChange) -> str:
             if not x.example:
@@ -918,7 +948,7 @@ class RiskComparison:
         more = f" (and {len(f) - max_pairs} more)" if len(f) > max_pairs else ""
         return (
             f"augmentation created {len(f)} strong answer association(s) that the original "
-            f"graph does not have{more}; a model fine-tuned on it will learn them as "
+            f"graph does not establish{more}; a model fine-tuned on it will learn them as "
             "implications and extend them to other subjects (out-of-context reasoning): "
             + "; ".join(parts)
         )
@@ -927,14 +957,28 @@ class RiskComparison:
 
     def _table(self, max_rows: int | None) -> list[list[str]]:
         rows = self.rows if max_rows is None else self.rows[:max_rows]
+
+        def before(r: PairRiskChange) -> str:
+            if r.strength_before is None:
+                return "-"
+            return f"{r.strength_before:+.3f}" + ("" if r.established_before else "*")
+
+        def after(r: PairRiskChange) -> str:
+            return f"{r.strength_after:+.3f}" + ("" if r.established_after else "*")
+
+        def flag(r: PairRiskChange) -> str:
+            if not r.flagged:
+                return ""
+            return "UP" if r.established_before else "NEW"
+
         return [
             [
                 f"{r.r1} -> {r.r2}",
-                "-" if r.strength_before is None else f"{r.strength_before:+.3f}",
-                f"{r.strength_after:+.3f}",
+                before(r),
+                after(r),
                 f"{r.support_before} -> {r.support_after}",
                 str(r.exposed_after),
-                "NEW" if r.flagged and r.new else "UP" if r.flagged else "",
+                flag(r),
                 r.example,
             ]
             for r in rows
@@ -944,7 +988,8 @@ class RiskComparison:
         """The comparison table."""
         head = (
             f"OCR risk before/after: {len(self.flagged)} flagged pair(s) (strength >= "
-            f"{self.threshold:g}, increase >= {self.min_increase:g})"
+            f"{self.threshold:g}, increase >= {self.min_increase:g}; *: fewer than "
+            f"{self.min_support} shared observations, not established)"
         )
         return head + "\n" + text_table(self._HEADER, self._table(max_rows), align="lrrrrll")
 
@@ -978,9 +1023,18 @@ def compare_risk(
 ) -> RiskComparison:
     """Which relation pairs are strongly associated in ``after`` but not in ``before``.
 
-    Pairs are matched by relation label. A pair is flagged when its strength after is at
-    least ``threshold``, its strength before is absent (fewer than ``before.min_support``
-    shared subjects) or below ``threshold``, and it rose by at least ``min_increase``.
+    Pairs are matched by relation label. A strength is *established* when it rests on at
+    least ``min_support`` shared observations of its report (:attr:`PairRisk.shared`: the
+    observations whose ``r1`` answer is held by two or more subjects; ``before.min_support``
+    and ``after.min_support``). A pair is flagged when its strength after is established
+    and at least ``threshold``, its strength before is not established (the pair absent
+    from ``before``, i.e. fewer than ``before.min_support`` shared subjects, or measured on
+    fewer shared observations) or below ``threshold``, and it rose by at least
+    ``min_increase`` from the established strength before (0 when not established). So a
+    strength of 1.0 from two subjects who happen to share both answers does not mask an
+    association that augmentation makes strong on many, and is not flagged either when
+    augmentation leaves it that thin. The raw strength before is still reported
+    (``strength_before``, ``shared_before``).
 
     Parameters
     ----------
@@ -1007,19 +1061,26 @@ def compare_risk(
     bkey = br1[valid] * R + br2[valid]
     b_strength = b["strength"][valid]
     b_support = b["support"][valid]
+    b_shared = b["shared"][valid]
     border = np.argsort(bkey)
-    bkey, b_strength, b_support = bkey[border], b_strength[border], b_support[border]
+    bkey, b_strength = bkey[border], b_strength[border]
+    b_support, b_shared = b_support[border], b_shared[border]
     akey = a["r1"] * R + a["r2"]
     pos = np.searchsorted(bkey, akey)
     pos_c = np.minimum(pos, max(len(bkey) - 1, 0))
     found = (pos < len(bkey)) & (bkey[pos_c] == akey) if len(bkey) else np.zeros(len(akey), bool)
     s_before = np.where(found, b_strength[pos_c] if len(bkey) else 0.0, np.nan)
     sup_before = np.where(found, b_support[pos_c] if len(bkey) else 0, 0).astype(np.int64)
-    base = np.where(found, np.maximum(np.nan_to_num(s_before), 0.0), 0.0)
+    shr_before = np.where(found, b_shared[pos_c] if len(bkey) else 0, 0).astype(np.int64)
+    # the strength before counts only on enough shared observations; else it is 0
+    established = found & (shr_before >= before.min_support)
+    established_after = a["shared"] >= after.min_support
+    base = np.where(established, np.maximum(np.nan_to_num(s_before), 0.0), 0.0)
     increase = a["strength"] - base
     flagged = (
-        (a["strength"] >= threshold)
-        & (~found | (np.nan_to_num(s_before) < threshold))
+        established_after
+        & (a["strength"] >= threshold)
+        & (~established | (np.nan_to_num(s_before) < threshold))
         & (increase >= min_increase)
     )
     order = np.lexsort((-increase, ~flagged))
@@ -1033,6 +1094,10 @@ def compare_risk(
                 strength_after=float(a["strength"][i]),
                 support_before=int(sup_before[i]),
                 support_after=int(a["support"][i]),
+                shared_before=int(shr_before[i]),
+                shared_after=int(a["shared"][i]),
+                established_before=bool(established[i]),
+                established_after=bool(established_after[i]),
                 exposed_after=int(a["exposed"][i]),
                 increase=float(increase[i]),
                 new=not bool(found[i]),
@@ -1055,7 +1120,10 @@ def check_augmentation(
 ) -> RiskComparison:
     """Compare the OCR risk of an augmented graph with that of the graph it came from.
 
-    This detects associations; it changes nothing. Flagged pairs are attributed to the
+    This detects associations; it changes nothing. A pair is flagged by the rule of
+    :func:`compare_risk`: strong after on at least ``min_support`` shared observations,
+    and not established before (a strength before on fewer than ``min_support`` shared
+    observations counts as 0) or below ``threshold``. Flagged pairs are attributed to the
     augmentation: how many of their subjects have added facts (provenance not ``real``),
     and which subjects behind the example rule (see :class:`PairRiskChange`).
 
@@ -1069,7 +1137,8 @@ def check_augmentation(
     threshold, min_increase : float
         See :func:`compare_risk`.
     min_support : int
-        See :func:`risk_report`.
+        See :func:`risk_report`; also the shared observations a strength needs to count
+        for the flag (before and after).
     relations : iterable of str, optional
         Restrict both reports to these relations.
     max_cells : int
@@ -1152,7 +1221,10 @@ def warn_ocr_risk(
 
     Runs :func:`check_augmentation` (``options``: ``threshold``, ``min_increase``,
     ``min_support``, ``relations``, ``max_cells``) and warns, naming the flagged relation
-    pairs, their strengths and the added subjects behind them, when there are any. It
+    pairs, their strengths and the added subjects behind them, when there are any: pairs
+    strong after augmentation that the original graph does not establish (its strength
+    there rests on fewer than ``min_support`` shared observations, or is below the
+    threshold; see :func:`compare_risk`). It
     only reports: the graphs are not changed. A graph too large to check (more than
     ``max_cells`` answer combinations, :class:`~kgaug.errors.RiskTooLargeError`) gets a
     warning that says so, and how to check it on fewer relations, instead of an error.
