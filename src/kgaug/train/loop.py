@@ -44,7 +44,7 @@ from kgaug.train.config import RESUMABLE_FIELDS, TrainConfig
 from kgaug.train.encoding import BPEEncoder, EncodedSplit, SymbolicEncoder, load_encoder
 from kgaug.train.result import TrainResult
 
-__all__ = ["TrainError", "train"]
+__all__ = ["TrainError", "gpt2_config", "train"]
 
 PathLike = str | os.PathLike[str]
 
@@ -261,6 +261,32 @@ def _check_resume(saved: dict[str, Any], config: TrainConfig, where: Path) -> No
         )
 
 
+def gpt2_config(
+    config: TrainConfig, vocab_size: int, n_positions: int, eos_token_id: int | None = None
+) -> Any:
+    """The ``transformers.GPT2Config`` of a run: the model size of ``config``, no pad id.
+
+    Right padding after the last real token never reaches a causal prediction, so the
+    model needs no pad id (and ``transformers`` then does not warn about missing masks).
+    """
+    from transformers import GPT2Config
+
+    return GPT2Config(
+        vocab_size=vocab_size,
+        n_positions=n_positions,
+        n_embd=config.n_embd,
+        n_layer=config.n_layer,
+        n_head=config.n_head,
+        resid_pdrop=config.dropout,
+        embd_pdrop=config.dropout,
+        attn_pdrop=config.dropout,
+        activation_function=config.activation,
+        pad_token_id=None,
+        bos_token_id=None,
+        eos_token_id=eos_token_id,
+    )
+
+
 def _check_vocabulary(path: Path, ds: Dataset) -> None:
     """Raise :class:`MissingTokenError` if the checkpoint's tokenizer lacks dataset tokens."""
     encoder = load_encoder(path)
@@ -360,7 +386,7 @@ def train(
     batch, so the run matches a single process on the full batch.
     """
     torch = _torch()
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers import GPT2LMHeadModel
 
     config = config if config is not None else TrainConfig.preset("cpu-small")
     if not isinstance(config, TrainConfig):
@@ -448,20 +474,8 @@ def train(
 
     # 3. model and optimizer ----------------------------------------------------------
     torch.manual_seed(config.seed)
-    gpt_config = GPT2Config(
-        vocab_size=encoder.vocab_size,
-        n_positions=n_positions,
-        n_embd=config.n_embd,
-        n_layer=config.n_layer,
-        n_head=config.n_head,
-        resid_pdrop=config.dropout,
-        embd_pdrop=config.dropout,
-        attn_pdrop=config.dropout,
-        activation_function=config.activation,
-        # no pad id: right padding after the answer never reaches a causal prediction
-        pad_token_id=None,
-        bos_token_id=None,
-        eos_token_id=getattr(encoder, "eos_id", None),
+    gpt_config = gpt2_config(
+        config, encoder.vocab_size, n_positions, getattr(encoder, "eos_id", None)
     )
     try:
         model = GPT2LMHeadModel(gpt_config).to(device)
