@@ -361,8 +361,8 @@ import sys, numpy as np
 from kgaug.train import TrainConfig, train, wang_dataset
 ds = wang_dataset("comparison", num_entities=40, num_attributes=2, num_values=5, phi=3,
                   max_test=200)
-cfg = TrainConfig.preset("tiny", max_steps=15, eval_every=5, progress=False)
-r = train(ds, cfg, out=sys.argv[1])
+cfg = TrainConfig.preset("tiny", max_steps=int(sys.argv[3]), eval_every=4, progress=False)
+r = train(ds, cfg, out=sys.argv[1], resume=sys.argv[4] == "resume")
 import torch.distributed as dist
 if not dist.is_initialized() or dist.get_rank() == 0:
     np.savez(sys.argv[2], **{k: v.detach().numpy() for k, v in r.model.state_dict().items()})
@@ -385,24 +385,31 @@ def _run_group(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 
 
 def test_ddp_on_cpu_matches_a_single_process(tmp_path: Path) -> None:
+    """2 gloo processes, interrupted at step 10 and resumed, match 15 straight steps."""
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    single = _run_group(
-        [sys.executable, str(script), str(tmp_path / "one"), str(tmp_path / "one.npz")], env
-    )
+    one, two = tmp_path / "one", tmp_path / "two"
+    single = _run_group([sys.executable, str(script), str(one), f"{one}.npz", "15", "new"], env)
     assert single.returncode == 0, single.stderr
-    ddp = _run_group(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         str(script), str(tmp_path / "two"), str(tmp_path / "two.npz")],
-        env,
-    )  # fmt: skip
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    a, b = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    for steps, mode in (("10", "new"), ("15", "resume")):
+        ddp = _run_group([*torchrun, str(script), str(two), f"{two}.npz", steps, mode], env)
+        assert ddp.returncode == 0, ddp.stderr[-3000:]
+    a, b = np.load(f"{one}.npz"), np.load(f"{two}.npz")
     assert set(a.files) == set(b.files)
     for k in a.files:
         np.testing.assert_allclose(a[k], b[k], atol=2e-5, err_msg=k)
-    assert (tmp_path / "two" / "model" / "config.json").is_file()
+    assert (two / "model" / "config.json").is_file()
+
+    def losses(run: Path) -> dict[int, float]:
+        lines = (run / "metrics.jsonl").read_text().splitlines()
+        return {r["step"]: r["train_loss"] for r in map(json.loads, lines) if r["step"] % 4 == 0}
+
+    # step 12's mean runs over steps 9-12, across the interruption at 10
+    assert losses(one).keys() == losses(two).keys() == {4, 8, 12}
+    for step, value in losses(one).items():
+        assert losses(two)[step] == pytest.approx(value, abs=1e-5), step
 
 
 def test_cli_train(comparison: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

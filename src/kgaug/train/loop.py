@@ -525,11 +525,12 @@ def train(
             loss_steps0 = int(ckpt.tensors["loss.steps"].item())
         start_step = ckpt.step
         assert out_dir is not None
-        history = [
-            r
-            for r in TrainResult.read_metrics(out_dir / "metrics.jsonl")
-            if r["step"] <= start_step
-        ]
+        if main:  # only rank 0 logs (and rewrites) the metrics file
+            history = [
+                r
+                for r in TrainResult.read_metrics(out_dir / "metrics.jsonl")
+                if r["step"] <= start_step
+            ]
 
     net = _answer_model(model)
     eval_net = net
@@ -547,10 +548,14 @@ def train(
 
     def save(step: int) -> None:
         assert ckpt_root is not None
+        running = loss_sum.detach().clone()
+        if distributed:  # the mean over processes: restored on every rank, it logs the same
+            torch.distributed.all_reduce(running)
+            running /= world
         if main:
             extra: dict[str, Any] = {
                 "rng.cpu": torch.get_rng_state(),
-                "loss.sum": loss_sum.detach().double().reshape(1),
+                "loss.sum": running.double().reshape(1),
                 "loss.steps": torch.tensor([loss_steps], dtype=torch.int64),
             }
             if device.type == "cuda":
