@@ -45,7 +45,7 @@ def _hf_steps_per_s(ds: Any, cfg: TrainConfig, steps: int, warmup: int, device: 
 
     from kgaug.train.encoding import SymbolicEncoder
 
-    enc = SymbolicEncoder.from_examples(ds.train, ds.test_id, ds.test_ood)
+    enc = SymbolicEncoder(ds.vocabulary())
     split = enc.encode(ds.train, "train")
     n, width = split.input_ids.shape
     seq = torch.zeros((n, width + 1), dtype=torch.long)

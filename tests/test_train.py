@@ -108,7 +108,7 @@ def test_batch_order_is_a_permutation_per_epoch_and_a_function_of_step() -> None
 
 # ----------------------------------------------------------------------------- encoding
 def test_symbolic_encoder_exact_vocabulary(comparison: Dataset) -> None:
-    enc = SymbolicEncoder.from_examples(comparison.train, comparison.test_id, comparison.test_ood)
+    enc = SymbolicEncoder(comparison.vocabulary())
     assert enc.vocab_size == len(comparison.vocabulary()) + 1
     split = enc.encode(comparison.train, "train")
     e = comparison.train[-1]

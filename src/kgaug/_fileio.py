@@ -1,16 +1,17 @@
-"""Small file helpers: transparent gzip, atomic writes."""
+"""Small file helpers: transparent gzip, atomic writes of files and folders."""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
-__all__ = ["atomic_write", "open_binary"]
+__all__ = ["atomic_dir", "atomic_write", "open_binary"]
 
 
 def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
@@ -70,6 +71,54 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a folder atomically: fill the yielded temporary sibling, which then replaces ``path``.
+
+    The temporary folder is named ``.tmp-<name>-*`` next to ``path``. When the block ends
+    without an exception its files are synced, an existing ``path`` is moved aside, the
+    new folder is renamed into place and the old one removed. An exception (or a crash)
+    never leaves a half-written ``path``: the temporary folder is removed and the
+    previous content, if any, stays.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{p.name}-", dir=p.parent))
+    # mkdtemp makes 0700 folders; give the result the mode a plain mkdir() would
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        _fsync_dir(tmp)
+        old = p.with_name(f".old-{p.name}-{os.getpid()}")
+        if p.exists():
+            os.replace(p, old)
+        os.replace(tmp, p)
+        _fsync_dir(p.parent)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk (where the platform allows it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

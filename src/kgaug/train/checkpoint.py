@@ -17,13 +17,12 @@ intact. Loading reads safetensors and JSON only: nothing is unpickled.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kgaug._fileio import atomic_write
+from kgaug._fileio import atomic_dir, atomic_write
 
 __all__ = ["CheckpointState", "latest_checkpoint", "load_checkpoint", "save_checkpoint"]
 
@@ -41,24 +40,6 @@ class CheckpointState:
     param_groups: list[dict[str, Any]]
     tensors: dict[str, Any]  # torch tensors: "opt.<i>.<name>", "gf.<i>", "rng.*"
     path: Path
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
 
 
 def save_checkpoint(
@@ -87,11 +68,8 @@ def save_checkpoint(
         shutil.rmtree(stale, ignore_errors=True)
     name = f"step-{step:08d}"
     final = root / name
-    tmp = root / f".tmp-{name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    # a resumed run may save its last step again: atomic_dir replaces the folder
+    with atomic_dir(final) as tmp:
         save_model(model, str(tmp / "model.safetensors"))
         tensors: dict[str, Any] = {}
         state = optimizer.state_dict()
@@ -112,16 +90,6 @@ def save_checkpoint(
         }
         # state.json last: its presence marks a complete folder
         (tmp / "state.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
-        for f in tmp.iterdir():
-            _fsync_file(f)
-        _fsync_dir(tmp)
-        if final.exists():  # same step saved twice (e.g. a resumed run's last step)
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        _fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     with atomic_write(root / "latest") as pointer:
         pointer.write(name + "\n")
     old = sorted(p for p in root.glob("step-*") if p.is_dir() and p.name != name)

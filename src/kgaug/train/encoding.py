@@ -11,6 +11,7 @@ loaded from a local file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -101,16 +102,20 @@ class Encoder(Protocol):
         ...
 
 
-def _pad(rows: Sequence[Sequence[int]], width: int, fill: int) -> IntArray:
-    """Right-pad integer rows into a matrix (vectorized scatter, no per-row copies)."""
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    out = np.full((len(rows), width), fill, dtype=np.int64)
-    if len(rows) and lengths.sum():
-        flat = np.fromiter((x for r in rows for x in r), dtype=np.int64, count=int(lengths.sum()))
-        row = np.repeat(np.arange(len(rows)), lengths)
-        col = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        out[row, col] = flat
+def _scatter(flat: IntArray, lengths: IntArray, width: int, fill: int) -> IntArray:
+    """Right-pad rows given as one flat array and their lengths (vectorized, no row loop)."""
+    out = np.full((len(lengths), width), fill, dtype=np.int64)
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    col = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[row, col] = flat
     return out
+
+
+def _pad(rows: Sequence[Sequence[int]], width: int, fill: int) -> IntArray:
+    """Right-pad integer rows into a matrix."""
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    flat = np.fromiter((x for r in rows for x in r), dtype=np.int64, count=int(lengths.sum()))
+    return _scatter(flat, lengths, width, fill)
 
 
 def _missing_error(missing: Sequence[str], examples: Sequence[Example], name: str) -> str:
@@ -136,7 +141,8 @@ class SymbolicEncoder:
     Parameters
     ----------
     tokens : sequence of str
-        The vocabulary without the padding token (which gets id 0).
+        The vocabulary without the padding token (which gets id 0), e.g.
+        :meth:`kgaug.dataset.Dataset.vocabulary` for exactly the tokens a dataset uses.
     """
 
     kind = "symbolic"
@@ -145,16 +151,6 @@ class SymbolicEncoder:
         vocab = sorted(set(tokens) - {PAD})
         self.tokens: list[str] = [PAD, *vocab]
         self._sorted = np.array(vocab, dtype=object)
-
-    @classmethod
-    def from_examples(cls, *splits: Sequence[Example]) -> SymbolicEncoder:
-        """The exact vocabulary of some examples (inputs and answers)."""
-        vocab: set[str] = set()
-        for xs in splits:
-            for e in xs:
-                vocab.update(e.tokens)
-                vocab.add(e.answer_token)
-        return cls(sorted(vocab))
 
     @property
     def vocab_size(self) -> int:
@@ -192,11 +188,7 @@ class SymbolicEncoder:
             missing = sorted({*flat, *answers} - set(self.tokens))
             raise MissingTokenError(_missing_error(missing, examples, name)) from None
         width = int(lengths.max()) if len(examples) else 1
-        input_ids = np.zeros((len(examples), width), dtype=np.int64)
-        if len(examples):
-            row = np.repeat(np.arange(len(examples)), lengths)
-            col = np.arange(flat_ids.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-            input_ids[row, col] = flat_ids
+        input_ids = _scatter(flat_ids, lengths, width, self.pad_id)
         return EncodedSplit(name, input_ids, (lengths - 1)[:, None], answer_ids[:, None])
 
     def save(self, directory: Path) -> None:
@@ -219,8 +211,6 @@ class SymbolicEncoder:
 
     def fingerprint(self) -> str:
         """Hash of the token list."""
-        import hashlib
-
         return hashlib.sha256("\n".join(self.tokens).encode()).hexdigest()[:16]
 
 
@@ -346,8 +336,6 @@ class BPEEncoder:
 
     def fingerprint(self) -> str:
         """Hash of the serialized tokenizer."""
-        import hashlib
-
         return hashlib.sha256(self.tokenizer.to_str().encode()).hexdigest()[:16]
 
 

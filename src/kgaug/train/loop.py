@@ -21,7 +21,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import time
 import warnings
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from kgaug._fileio import atomic_dir
 from kgaug._progress import progress_bar
 from kgaug.dataset import Dataset, Example
 from kgaug.train.checkpoint import (
@@ -320,23 +320,6 @@ def _oom_message(
     )
 
 
-def _atomic_dir(final: Path, write: Any) -> None:
-    """Write a folder through a temporary sibling and rename it into place."""
-    tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        write(tmp)
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 # --------------------------------------------------------------------------- train
 def train(
     dataset: Dataset | PathLike,
@@ -448,7 +431,7 @@ def train(
             )
         encoder: SymbolicEncoder | BPEEncoder = load_encoder(ckpt_path)
     elif config.tokenization == "symbolic":
-        encoder = SymbolicEncoder.from_examples(ds.train, ds.test_id, ds.test_ood)
+        encoder = SymbolicEncoder(ds.vocabulary())
     elif config.tokenizer is not None:
         encoder = BPEEncoder.from_path(config.tokenizer)
     else:
@@ -701,12 +684,9 @@ def train(
     model_dir = None
     if out_dir is not None and main:
         model_dir = out_dir / "model"
-
-        def write_model(tmp: Path) -> None:
+        with atomic_dir(model_dir) as tmp:
             model.save_pretrained(tmp)
             encoder.save(tmp)
-
-        _atomic_dir(model_dir, write_model)
     if distributed:
         torch.distributed.barrier()
     result = TrainResult(
