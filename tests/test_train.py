@@ -93,6 +93,13 @@ def test_lr_schedule() -> None:
     assert _lr_at(13, lin) == pytest.approx(0.1)
 
 
+def test_auto_threads() -> None:
+    from kgaug.train.loop import auto_threads
+
+    assert auto_threads(1) == auto_threads(2) == 1  # two busy cores: one thread is faster
+    assert auto_threads(4) == 2 and auto_threads(64) == 8
+
+
 def test_batch_order_is_a_permutation_per_epoch_and_a_function_of_step() -> None:
     order = _BatchOrder(10, 4, seed=3, device="cpu")
     rows = torch.cat([order.indices(s) for s in range(5)]).tolist()  # 20 rows = 2 epochs
@@ -104,6 +111,12 @@ def test_batch_order_is_a_permutation_per_epoch_and_a_function_of_step() -> None
     assert _BatchOrder(10, 4, seed=4, device="cpu").indices(0).tolist() != rows[:4]
     big = _BatchOrder(3, 7, seed=0, device="cpu")  # batch larger than the data
     assert len(big.indices(0)) == 7
+    # atomic_repeat: rows listed several times appear that often in every epoch
+    rep = _BatchOrder(torch.tensor([0, 1, 2, 0, 0]), 5, seed=0, device="cpu")
+    assert sorted(rep.indices(1).tolist()) == [0, 0, 0, 1, 2]
+    assert _BatchOrder(torch.arange(10), 4, seed=3, device="cpu").indices(3).tolist() == (
+        rows[12:16]
+    )  # an explicit identity is the same order as a count
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -172,7 +185,15 @@ def test_training_loss_falls_and_records_curves(comparison: Dataset, tmp_path: P
     losses = [r["train_loss"] for r in result.history]
     assert losses[-1] < 0.6 * losses[0]
     assert [r["step"] for r in result.history] == [50, 100, 150]
-    assert set(result.final) == {"atomic", "train_inferred", "test_id", "test_ood"}
+    assert set(result.final) == {
+        "atomic", "atomic_id", "atomic_ood", "train_inferred", "test_id", "test_ood"
+    }  # fmt: skip
+    # the atomic facts of ID and OOD entities separately (Wang et al.'s two curves)
+    n_ood = sum(e.ood for e in comparison.train if e.kind == "atomic")
+    assert 0 < n_ood < sum(e.kind == "atomic" for e in comparison.train)
+    from kgaug.train.loop import auto_threads
+
+    assert result.threads == auto_threads() >= 1
     assert result.final["train_inferred"] > 0.5
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["step"] for x in lines] == [50, 100, 150]

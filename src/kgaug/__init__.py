@@ -12,8 +12,16 @@ circuit on it, and what to add until it can.
 from __future__ import annotations
 
 from kgaug import bounds, dataset, datasets, io, paths
-from kgaug.augmentation import augment
-from kgaug.augmentation.comparison import augment_comparison, comparison_phi
+from kgaug.augmentation import (
+    AuditReport,
+    AugmentationPlan,
+    RelationPlan,
+    audit,
+    augment,
+    augment_comparison,
+    comparison_phi,
+    plan_augmentation,
+)
 from kgaug.dataset import (
     Dataset,
     DatasetMeta,
@@ -21,16 +29,18 @@ from kgaug.dataset import (
     build_comparison_dataset,
     build_composition_dataset,
 )
-from kgaug.errors import KGFormatError, UnknownLabelError
+from kgaug.errors import AugmentationError, KGFormatError, UnknownLabelError
 from kgaug.kg import KGSummary, KnowledgeGraph
 from kgaug.paths import ChainCounts, PathSample, chain_counts, enumerate_paths, sample_paths
-from kgaug.plan import AugmentationPlan, RelationPlan, plan_augmentation
 from kgaug.records import Chain, Entity, FiveTuple, LoadReport, Provenance, Triple
+from kgaug.schema import Role, Schema, learn_schema
 from kgaug.stats import PhiReport, RelationPhi, compute_phi
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditReport",
+    "AugmentationError",
     "AugmentationPlan",
     "Chain",
     "ChainCounts",
@@ -48,9 +58,12 @@ __all__ = [
     "Provenance",
     "RelationPhi",
     "RelationPlan",
+    "Role",
+    "Schema",
     "Triple",
     "UnknownLabelError",
     "__version__",
+    "audit",
     "augment",
     "augment_comparison",
     "bounds",
@@ -63,6 +76,7 @@ __all__ = [
     "datasets",
     "enumerate_paths",
     "io",
+    "learn_schema",
     "paths",
     "plan_augmentation",
     "sample_paths",

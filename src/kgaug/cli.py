@@ -8,6 +8,7 @@ Subcommands
 ``kgaug bounds``          Lemma 1, Lemma 2 and the node-count bound for given sizes.
 ``kgaug plan FILE``       augmentation plan (dry run, confirmed by exact recount).
 ``kgaug augment FILE``    write the augmented graph (JSONL) and its plan.
+``kgaug audit A B``       check augmented graph B against original A (roles, overshoot, risk).
 ``kgaug sample FILE``     exactly uniform simple paths (five-tuples), optionally as questions.
 ``kgaug dataset FILE``    ID/OOD composition or comparison training set (JSONL files).
 ``kgaug verbalize FILE``  sampled paths (or ``--items``) to questions with any backend.
@@ -37,7 +38,7 @@ from kgaug.kg import KnowledgeGraph
 from kgaug.train.loop import TrainError
 
 if TYPE_CHECKING:
-    from kgaug.plan import AugmentationPlan
+    from kgaug.augmentation.result import AugmentationPlan
 
 __all__ = ["load_graph", "main"]
 
@@ -168,13 +169,16 @@ def _plan_options(args: argparse.Namespace) -> dict[str, object]:
         opts["relations"] = args.relations
     if args.overall_phi is not None:
         opts["overall_phi"] = args.overall_phi
+    if args.dataset_phi is not None:
+        opts["dataset_phi"] = args.dataset_phi
+        opts["task"] = args.task
     if args.max_new_facts is not None:
         opts["max_new_facts"] = args.max_new_facts
     return opts
 
 
 def _run_plan(args: argparse.Namespace, kg: KnowledgeGraph | None = None) -> AugmentationPlan:
-    from kgaug.plan import plan_augmentation
+    from kgaug.augmentation.planner import plan_augmentation
 
     if kg is None:
         kg = load_graph(args.file, args.format, args.example)
@@ -193,7 +197,31 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(plan)
+        print()
+        print(plan.audit)
     return 0 if plan.confirmed else 1
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from kgaug.augmentation.audit import audit
+
+    original = load_graph(args.original, args.format)
+    augmented = load_graph(args.augmented, args.format)
+    hops = _hops(args.hops)
+    rep = audit(
+        original,
+        augmented,
+        phi_g=args.phi_g,
+        hops=hops if len(hops) > 1 else hops[0],
+        count="paths" if args.paths else "facts",
+        directed=not args.undirected,
+        ocr_risk=not args.no_ocr,
+    )
+    if args.json:
+        print(json.dumps(rep.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(rep)
+    return 0 if rep.ok else 1
 
 
 def _cmd_augment(args: argparse.Namespace) -> int:
@@ -219,6 +247,8 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     with atomic_write(log) as fh:
         fh.write(json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     print(plan)
+    print()
+    print(plan.audit)
     print(f"\nwrote {out} ({plan.result.num_facts} facts) and {log}")
     return 0 if plan.confirmed else 1
 
@@ -507,6 +537,17 @@ def _add_plan_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--relations", nargs="+", help="relations to raise (default: all)")
     p.add_argument("--overall-phi", type=float, help="also reach this overall phi")
+    p.add_argument(
+        "--dataset-phi",
+        type=float,
+        help="also augment until a dataset of this phi can be built (see --task)",
+    )
+    p.add_argument(
+        "--task",
+        choices=("composition", "comparison"),
+        default="composition",
+        help="dataset that --dataset-phi refers to (default composition)",
+    )
     p.add_argument("--margin", type=float, default=0.0, help="local-ratio margin (default 0)")
     p.add_argument("--max-new-facts", type=int, help="budget of new facts")
     p.add_argument("--undirected", action="store_true", help="count with inverse edges")
@@ -590,6 +631,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan_args(p)
     p.add_argument("--out", required=True, help="output JSONL file (types and provenance)")
     p.set_defaults(func=_cmd_augment)
+
+    p = sub.add_parser(
+        "audit",
+        help="check an augmented graph against its original (roles, overshoot, OCR risk)",
+        description=(
+            "Role violations (new facts whose endpoints leave the roles the real facts give "
+            "them), functional violations, synthetic share, per-relation phi before and "
+            "after, and the OCR risk. Exit status 1 when a fact breaks a role."
+        ),
+    )
+    p.add_argument("original", help="the graph before augmentation")
+    p.add_argument("augmented", help="the augmented graph (e.g. written by kgaug augment)")
+    p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
+    p.add_argument("--hops", nargs="+", default=["2"], help="2, 3 or both ('2 3' or '2,3')")
+    p.add_argument("--phi-g", type=float, default=3.6, help="threshold (default 3.6)")
+    p.add_argument("--undirected", action="store_true", help="count with inverse edges")
+    p.add_argument("--paths", action="store_true", help="count paths instead of facts")
+    p.add_argument("--no-ocr", action="store_true", help="skip the OCR risk check")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("sample", help="uniform simple paths (five-tuples) or questions")
     _add_input(p)
@@ -690,9 +751,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--phi-g", type=float, default=3.6, help="per-relation target")
     p.add_argument("--dataset-phi", type=float, default=3.6, help="composition training phi")
-    p.add_argument(
-        "--overall-phi", type=float, default=5.0, help="overall phi of the augmented graph"
-    )
+    p.add_argument("--overall-phi", type=float, help="also raise the overall phi (default: off)")
     p.add_argument("--comparison-phi", type=float, default=8.0, help="comparison training phi")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=_cmd_demo)

@@ -71,23 +71,28 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kgaug._fileio import atomic_write
+from kgaug._splits import _MIXED, _rngs, comparison_split, composition_split
 from kgaug._table import html_table, text_table
 from kgaug._validate import check_bool, check_hops, check_positive
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph
-from kgaug.paths import enumerate_paths
 from kgaug.records import ComparisonFact, Provenance, Triple
-from kgaug.schema import learn_schema
 from kgaug.verbalize import Question, TemplateVerbalizer, Verbalizer, VerbalizerItem
 
 __all__ = [
+    "MASK_TOKEN",
+    "QUERY_TOKEN",
+    "ComparisonFormat",
     "Dataset",
     "DatasetMeta",
     "Example",
+    "atomic_tokens",
     "attribute_token",
     "build_comparison_dataset",
     "build_composition_dataset",
+    "comparison_tokens",
     "entity_token",
+    "label_token",
     "relation_token",
 ]
 
@@ -99,6 +104,8 @@ Kind = Literal["atomic", "inferred", "comparison"]
 Task = Literal["composition", "comparison"]
 Style = Literal["same", "order"]
 AmbiguousMode = Literal["drop", "keep"]
+#: Token layout of comparison examples (see :func:`build_comparison_dataset`).
+ComparisonFormat = Literal["compact", "attribute_first", "entity_first", "wang"]
 
 SPLITS: tuple[Split, ...] = ("train", "test_id", "test_ood")
 #: File name per split; ``train_inferred`` is the non-atomic part of ``train``.
@@ -114,7 +121,6 @@ FORMAT_VERSION = 1
 _ANSWERS: dict[str, tuple[str, ...]] = {"same": ("yes", "no"), "order": ("<", "=", ">")}
 
 # query categories (composition) / pair categories (comparison)
-_ID, _OOD, _MIXED, _AMBIGUOUS = 0, 1, 2, 3
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -133,6 +139,53 @@ def relation_token(label: str) -> str:
 def attribute_token(label: str) -> str:
     """Symbolic token of a comparison attribute or answer: ``"<a:label>"``."""
     return f"<a:{label}>"
+
+
+def label_token(attribute: str, answer: str) -> str:
+    """Per-attribute answer token of Wang et al.'s comparison format: ``"<a:attr:answer>"``."""
+    return f"<a:{attribute}:{answer}>"
+
+
+#: Special tokens of Wang et al.'s comparison format ``<attr> <q> <e1> <mask> <e2>``.
+QUERY_TOKEN, MASK_TOKEN = "<q>", "<mask>"
+
+
+_FORMATS = ("compact", "attribute_first", "entity_first", "wang")
+
+
+def comparison_tokens(
+    attribute: str, e1: str, e2: str, fmt: ComparisonFormat = "compact"
+) -> list[str]:
+    """Input tokens of a comparison example in one of the formats.
+
+    ``"compact"`` and ``"attribute_first"``: ``<attr> <e1> <e2>``; ``"entity_first"``:
+    ``<e1> <attr> <e2> <attr>``; ``"wang"``: Wang et al.'s ``<attr> <q> <e1> <mask> <e2>``.
+    The formats differ in how atomic facts are written too (:func:`atomic_tokens`).
+    """
+    a, x, y = attribute_token(attribute), entity_token(e1), entity_token(e2)
+    if fmt in ("compact", "attribute_first"):
+        return [a, x, y]
+    if fmt == "entity_first":
+        return [x, a, y, a]
+    if fmt == "wang":
+        return [a, QUERY_TOKEN, x, MASK_TOKEN, y]
+    raise ValueError(f"format must be one of {', '.join(map(repr, _FORMATS))}, got {fmt!r}")
+
+
+def atomic_tokens(entity: str, attribute: str, fmt: ComparisonFormat = "compact") -> list[str]:
+    """Input tokens of a comparison dataset's atomic fact ``(entity, attribute) -> value``.
+
+    ``<entity> <attr>`` in every format but ``"attribute_first"``, which writes
+    ``<attr> <entity>``: then an atomic fact's input is a prefix of the comparison's input
+    ``<attr> <e1> <e2>``, so a model reads the first entity's value where the atomic fact
+    taught it to (the same holds for ``"entity_first"``, whose comparisons repeat the
+    atomic layout ``<e1> <attr>`` for each entity).
+    """
+    if fmt == "attribute_first":
+        return [attribute_token(attribute), entity_token(entity)]
+    if fmt in _FORMATS:
+        return [entity_token(entity), attribute_token(attribute)]
+    raise ValueError(f"format must be one of {', '.join(map(repr, _FORMATS))}, got {fmt!r}")
 
 
 # ---------------------------------------------------------------------------- records
@@ -272,6 +325,11 @@ class DatasetMeta(BaseModel):
         Composition: simple paths that mix ID and OOD atomic facts.
     style : {"same", "order"} or None
         Comparison: the answer style.
+    format : {"compact", "entity_first", "wang"} or None
+        Comparison: the token layout (see :func:`comparison_tokens`).
+    both_orders : bool or None
+        Comparison: training examples are both orders of chosen pairs (``True``) or
+        ordered pairs drawn independently (``False``, Wang et al.).
     attributes : list of str or None
         Comparison: the attribute relations used.
     balance : bool or None
@@ -308,6 +366,8 @@ class DatasetMeta(BaseModel):
     dropped_mixed: int = 0
     dropped_mixed_paths: int | None = None
     style: Style | None = None
+    format: ComparisonFormat | None = None
+    both_orders: bool | None = None
     attributes: list[str] | None = None
     balance: bool | None = None
     sampled_pairs: bool | None = None
@@ -671,11 +731,6 @@ def _check_verbalizer(verbalizer: object) -> Verbalizer:
     return cast(Verbalizer, verbalizer)
 
 
-def _rngs(seed: int, k: int) -> list[np.random.Generator]:
-    """Independent streams, so that e.g. ``phi`` does not change which facts are OOD."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(k)]
-
-
 def _verbalize(verbalizer: Verbalizer, items: list[VerbalizerItem]) -> list[Question]:
     qs = list(verbalizer.verbalize(items))
     if len(qs) != len(items):
@@ -684,47 +739,6 @@ def _verbalize(verbalizer: Verbalizer, items: list[VerbalizerItem]) -> list[Ques
             "return one per item, in order"
         )
     return qs
-
-
-def _group(rows: IntArray) -> tuple[IntArray, IntArray]:
-    """Distinct rows in lexicographic order, and for each input row its group index."""
-    m = len(rows)
-    if m == 0:
-        return rows[:0], np.zeros(0, dtype=np.int64)
-    order = np.lexsort(rows.T[::-1])
-    s = rows[order]
-    new = np.ones(m, dtype=bool)
-    new[1:] = np.any(s[1:] != s[:-1], axis=1)
-    gid = np.empty(m, dtype=np.int64)
-    gid[order] = np.cumsum(new) - 1
-    return s[new], gid
-
-
-def _fact_positions(kg: KnowledgeGraph, h: IntArray, r: IntArray, t: IntArray) -> IntArray:
-    """Row of each ``(h, r, t)`` in the graph's canonical fact arrays (all must exist)."""
-    N, R = kg.num_entities, kg.num_relations
-    if N * N * R < 2**62:
-        keys = (kg.head_ids * R + kg.relation_ids) * N + kg.tail_ids  # ascending
-        pos = np.searchsorted(keys, (h * R + r) * N + t)
-        return np.asarray(pos, dtype=np.int64)
-    facts = np.column_stack([kg.head_ids, kg.relation_ids, kg.tail_ids])  # pragma: no cover
-    _, gid = _group(np.vstack([facts, np.column_stack([h, r, t])]))  # pragma: no cover
-    of_group = np.full(int(gid.max()) + 1, -1, dtype=np.int64)  # pragma: no cover
-    of_group[gid[: len(facts)]] = np.arange(len(facts))  # pragma: no cover
-    return of_group[gid[len(facts) :]]  # pragma: no cover
-
-
-def _path_facts(kg: KnowledgeGraph, nodes: IntArray, steps: IntArray) -> IntArray:
-    """Fact row of every step of every path; inverse steps (``label >= R``) read backwards."""
-    R = kg.num_relations
-    out = np.empty(steps.shape, dtype=np.int64)
-    for j in range(steps.shape[1]):
-        s, a, b = steps[:, j], nodes[:, j], nodes[:, j + 1]
-        inv = s >= R
-        out[:, j] = _fact_positions(
-            kg, np.where(inv, b, a), np.where(inv, s - R, s), np.where(inv, a, b)
-        )
-    return out
 
 
 def _cap(idx: IntArray, cap: int | None, rng: np.random.Generator) -> IntArray:
@@ -859,54 +873,16 @@ def build_composition_dataset(
     cap = _check_count_arg(max_test, "max_test", optional=True)
     short_ok = check_bool(allow_short, "allow_short")
     verb = _check_verbalizer(verbalizer)
-    r_ood, r_test, r_pool, r_cap = _rngs(s, 4)
-
-    M = kg.num_facts
-    n_ood = round(ood_f * M)
-    n_id = M - n_ood
-    if n_id == 0:
-        raise ValueError(f"ood_fraction={ood_f:g} leaves no ID atomic fact among {M}")
-    ood = np.zeros(M, dtype=bool)
-    ood[r_ood.choice(M, size=n_ood, replace=False)] = True
-
-    paths = enumerate_paths(kg, n, directed=d, limit=max_walks)
-    nodes = np.asarray(paths.nodes, dtype=np.int64)
-    steps = np.asarray(paths.steps, dtype=np.int64)
-    P = len(nodes)
-    pf = _path_facts(kg, nodes, steps)  # (P, n) fact rows
-    k_ood = ood[pf].sum(axis=1)
-    path_cat = np.where(k_ood == 0, _ID, np.where(k_ood == n, _OOD, _MIXED))
-    worst = (
-        kg.provenance_codes[pf].max(axis=1).astype(np.int64) if P else np.zeros(0, dtype=np.int64)
-    )
-
-    facts, fact_of_path = _group(np.column_stack([nodes[:, 0], steps, nodes[:, -1]]))
-    _, query_of_fact = _group(facts[:, :-1])
-    nq = int(query_of_fact.max()) + 1 if len(facts) else 0
-    answers = np.bincount(query_of_fact, minlength=nq)
-    has = np.zeros((nq, 3), dtype=bool)
-    has[query_of_fact[fact_of_path], path_cat] = True
-    q_cat = np.where(
-        has[:, _MIXED] | (has[:, _ID] & has[:, _OOD]), _MIXED, np.where(has[:, _OOD], _OOD, _ID)
-    )
-    ambiguous_q = answers > 1
-    if ambiguous == "drop":
-        q_cat[ambiguous_q] = _AMBIGUOUS
-    fact_cat = q_cat[query_of_fact]
-
-    # representative path per fact: most trustworthy, then first in enumeration order
-    order = np.lexsort((np.arange(P), worst, fact_of_path))
-    first = np.ones(P, dtype=bool)
-    first[1:] = fact_of_path[order][1:] != fact_of_path[order][:-1]
-    rep = order[first]  # indexed by fact
-
-    id_q = np.flatnonzero(q_cat == _ID)
-    test_q = np.zeros(nq, dtype=bool)
-    test_q[id_q[r_test.random(len(id_q)) < tid_f]] = True
-    is_id = fact_cat == _ID
-    test_id_f = np.flatnonzero(is_id & test_q[query_of_fact])
-    pool = np.flatnonzero(is_id & ~test_q[query_of_fact])
-    ood_f_idx = np.flatnonzero(fact_cat == _OOD)
+    _, _, r_pool, r_cap = _rngs(s, 4)
+    sp_ = composition_split(
+        kg, hops=n, ood_fraction=ood_f, test_id_fraction=tid_f, seed=s, directed=d,
+        ambiguous=ambiguous, max_walks=max_walks,
+    )  # fmt: skip
+    M, n_ood, n_id, ood = sp_.M, sp_.n_ood, sp_.n_id, sp_.ood
+    paths, nodes, steps, P = sp_.paths, sp_.nodes, sp_.steps, sp_.P
+    path_cat, worst, fact_cat, rep = sp_.path_cat, sp_.worst, sp_.fact_cat, sp_.rep
+    ambiguous_q, test_id_f = sp_.ambiguous_q, sp_.test_id_f
+    pool, ood_f_idx = sp_.pool, sp_.ood_f_idx
 
     target = round(phi_v * n_id)
     hint = f" with hops={n}, ood_fraction={ood_f:g}, test_id_fraction={tid_f:g}"
@@ -1011,106 +987,6 @@ def build_composition_dataset(
 # ---------------------------------------------------------------------------- comparison
 
 
-def _parse_number(label: str, attribute: str) -> float:
-    try:
-        x = float(label)
-    except ValueError:
-        x = math.nan
-    if not math.isfinite(x):
-        raise ValueError(
-            f"style='order' compares values as numbers, but attribute {attribute!r} has the "
-            f"value {label!r}, which is not a finite number; use style='same' or other "
-            "attributes"
-        )
-    return x
-
-
-def _numeric_values(kg: KnowledgeGraph, rel: int) -> dict[int, float]:
-    """Numeric value per distinct tail id of ``rel`` (ValueError on the first non-number)."""
-    tails = np.unique(kg.tail_ids[kg.relation_ids == rel]).tolist()
-    label = kg.relations[rel]
-    return {t: _parse_number(kg.entities[t], label) for t in tails}
-
-
-def _is_numeric(kg: KnowledgeGraph, rel: int) -> bool:
-    try:
-        _numeric_values(kg, rel)
-    except ValueError:
-        return False
-    return True
-
-
-def _comparison_attributes(
-    kg: KnowledgeGraph, attributes: Iterable[str] | None, style: str
-) -> list[int]:
-    schema = learn_schema(kg)
-    if attributes is None:
-        rels = [
-            i
-            for i, r in enumerate(kg.relations)
-            if schema[r].functional and schema[r].facts >= 2 and not schema[r].inverse_functional
-        ]
-        if style == "order":
-            rels = [i for i in rels if _is_numeric(kg, i)]
-        if not rels:
-            need = " with numeric values" if style == "order" else ""
-            raise ValueError(
-                "no relation qualifies as a comparison attribute: the default needs a "
-                f"functional relation whose values are shared by several entities{need}; "
-                "pass attributes=[...]"
-            )
-        return rels
-    if isinstance(attributes, str):
-        raise TypeError(f"attributes must be a list of relation labels, got {attributes!r}")
-    names = list(attributes)
-    if not names:
-        raise ValueError("attributes is empty")
-    if len(set(names)) != len(names):
-        raise ValueError(f"attributes repeats a relation: {names!r}")
-    out = []
-    for a in names:
-        i = kg.relation_id(a)  # UnknownLabelError with close matches
-        if schema[a].facts < 2:
-            raise ValueError(f"attribute {a!r} has {schema[a].facts} facts; comparisons need 2")
-        if not schema[a].functional:
-            mask = kg.relation_ids == i
-            heads, c = np.unique(kg.head_ids[mask], return_counts=True)
-            e = kg.entities[int(heads[np.argmax(c)])]
-            raise ValueError(
-                f"attribute {a!r} is not functional: entity {e!r} has {int(c.max())} values; "
-                "a comparison needs one value per entity"
-            )
-        if style == "order":
-            _numeric_values(kg, i)
-        out.append(i)
-    return out
-
-
-def _pairs(m: int, max_pairs: int, rng: np.random.Generator) -> tuple[IntArray, IntArray, bool]:
-    """Unordered pairs ``i < j`` of ``range(m)``: all, or ``max_pairs`` distinct sampled ones."""
-    total = m * (m - 1) // 2
-    if total <= 2 * max_pairs:
-        i, j = np.triu_indices(m, k=1)
-        i, j = i.astype(np.int64), j.astype(np.int64)
-        if total <= max_pairs:
-            return i, j, False
-        keep = np.sort(rng.choice(total, size=max_pairs, replace=False))
-        return i[keep], j[keep], True
-    # rejection sampling: fewer than half of all pairs are wanted, so most draws are new
-    keys = np.zeros(0, dtype=np.int64)
-    while len(keys) < max_pairs:
-        k = max_pairs - len(keys) + 64
-        a = rng.integers(0, m, size=k, dtype=np.int64)
-        b = rng.integers(0, m, size=k, dtype=np.int64)
-        ok = a != b
-        lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
-        keys = np.concatenate([keys, lo * m + hi])
-        _, first = np.unique(keys, return_index=True)
-        keys = keys[np.sort(first)]
-    keys = np.sort(keys[:max_pairs])
-    return keys // m, keys % m, True
-
-
 def _both_orders(x: IntArray, y: IntArray) -> tuple[IntArray, IntArray]:
     """Ordered pairs ``(x, y), (y, x)`` interleaved."""
     return np.column_stack([x, y]).ravel(), np.column_stack([y, x]).ravel()
@@ -1160,6 +1036,8 @@ def build_comparison_dataset(
     seed: int = 0,
     max_test: int | None = None,
     max_pairs: int = 1_000_000,
+    format: ComparisonFormat = "compact",
+    both_orders: bool = True,
     allow_short: bool = False,
     verbalizer: Verbalizer | None = None,
 ) -> Dataset:
@@ -1208,6 +1086,17 @@ def build_comparison_dataset(
         Per attribute and category (ID, OOD), the most unordered pairs considered. With
         more, ``max_pairs`` distinct pairs are sampled uniformly instead of enumerating
         all (``meta.sampled_pairs``); memory stays bounded on large graphs.
+    format : {"compact", "attribute_first", "entity_first", "wang"}
+        Token layout (:func:`comparison_tokens`, :func:`atomic_tokens`): ``"compact"``
+        ``<attr> <e1> <e2>`` with atomic facts ``<entity> <attr>``; ``"attribute_first"``
+        the same comparisons with atomic facts ``<attr> <entity>`` (a prefix of the
+        comparison's input); ``"entity_first"`` ``<e1> <attr> <e2> <attr>``; ``"wang"``
+        Wang et al.'s ``<attr> <q> <e1> <mask> <e2>`` with per-attribute answer tokens
+        (``<a:attr:<>``, as their causal tracing expects) and atomic ``<entity> <attr>``.
+    both_orders : bool
+        ``True``: the pool is sampled by unordered pairs and both orders of each chosen pair
+        are training examples. ``False`` (Wang et al.'s notebook): ordered examples are
+        drawn independently, so a pair may train in one order only.
     allow_short : bool
         Keep a dataset that falls short (pool smaller than requested, no OOD pair)
         instead of raising; ``meta.short`` is set.
@@ -1245,44 +1134,21 @@ def build_comparison_dataset(
     mp = _check_count_arg(max_pairs, "max_pairs", optional=False)
     assert mp is not None
     short_ok = check_bool(allow_short, "allow_short")
+    both = check_bool(both_orders, "both_orders")
+    if format not in _FORMATS:
+        raise ValueError(f"format must be one of {', '.join(map(repr, _FORMATS))}, got {format!r}")
     verb = _check_verbalizer(verbalizer)
-    attr_ids = _comparison_attributes(kg, attributes, style)
-    r_split, r_pairs, r_test, r_pool, r_cap = _rngs(s, 5)
-
-    M = kg.num_facts
-    fact_ood = np.zeros(M, dtype=bool)
-    num = np.full(M, np.nan)  # numeric value per fact (style="order")
-    id_pairs: list[tuple[IntArray, IntArray]] = []
-    ood_pairs: list[tuple[IntArray, IntArray]] = []
-    sampled = False
-    mixed = 0
-    n_id = n_ood = 0
-    for a in attr_ids:
-        sel = np.flatnonzero(kg.relation_ids == a)
-        m = len(sel)
-        k = round(ood_f * m)
-        fact_ood[sel[r_split.choice(m, size=k, replace=False)]] = True
-        if style == "order":
-            values = _numeric_values(kg, a)
-            num[sel] = [values[t] for t in kg.tail_ids[sel].tolist()]
-        for group, out in ((sel[~fact_ood[sel]], id_pairs), (sel[fact_ood[sel]], ood_pairs)):
-            i, j, smp = _pairs(len(group), mp, r_pairs)
-            sampled |= smp
-            out.append((group[i], group[j]))
-        n_id += m - k
-        n_ood += k
-        mixed += 2 * (m - k) * k
-    if n_id == 0:
-        raise ValueError(f"ood_fraction={ood_f:g} leaves no ID entity for any attribute")
-
-    def cat(parts: list[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-    ux, uy = cat(id_pairs)
-    is_test = r_test.random(len(ux)) < tid_f
+    cs = comparison_split(
+        kg, attributes=attributes, style=style, ood_fraction=ood_f, test_id_fraction=tid_f,
+        seed=s, max_pairs=mp,
+    )  # fmt: skip
+    _, _, _, r_pool, r_cap = _rngs(s, 5)
+    attr_ids, fact_ood, num, sampled = cs.attr_ids, cs.fact_ood, cs.num, cs.sampled
+    mixed, n_id, n_ood = cs.mixed, cs.n_id, cs.n_ood
+    ux, uy, is_test = cs.ux, cs.uy, cs.is_test
     px, py = ux[~is_test], uy[~is_test]  # training pool, unordered pairs
     ti1, ti2 = _both_orders(ux[is_test], uy[is_test])
-    to1, to2 = _both_orders(*cat(ood_pairs))
+    to1, to2 = _both_orders(cs.ox, cs.oy)
 
     tails = kg.tail_ids
 
@@ -1297,24 +1163,28 @@ def build_comparison_dataset(
     # training examples come in both orders, so pairs are chosen unordered: target / 2.
     # Balanced classes: "same" -> as many same as different pairs; "order" -> an unequal
     # pair gives one "<" and one ">", an equal pair two "=", so twice as many unequal.
-    same_value = answer(px, py) == (0 if style == "same" else 1)
     weights = (1, 1) if style == "same" else (1, 2)  # (same/equal, different/unequal)
+    # both orders: choose unordered pairs and keep both orders (target / 2 pairs);
+    # independent (Wang et al.): choose among all ordered training examples
+    ux_, uy_ = (px, py) if both else _both_orders(px, py)
+    want = (target + 1) // 2 if both else target
+    same_value = answer(ux_, uy_) == (0 if style == "same" else 1)
     if bal:
-        chosen_pairs, achievable_pairs = _balanced_pairs(
-            same_value, weights, (target + 1) // 2, r_pool
-        )
+        chosen_pairs, achievable_units = _balanced_pairs(same_value, weights, want, r_pool)
         hint = f" with balanced answers, test_id_fraction={tid_f:g}; balance=False may reach more"
     else:
-        achievable_pairs = len(px)
-        want = (target + 1) // 2
+        achievable_units = len(ux_)
         chosen_pairs = (
-            np.sort(r_pool.choice(len(px), size=want, replace=False))
-            if want <= achievable_pairs
-            else np.arange(achievable_pairs, dtype=np.int64)
+            np.sort(r_pool.choice(len(ux_), size=want, replace=False))
+            if want <= achievable_units
+            else np.arange(achievable_units, dtype=np.int64)
         )
         hint = f" with test_id_fraction={tid_f:g}"
-    achievable = 2 * achievable_pairs
-    tr1, tr2 = _both_orders(px[chosen_pairs], py[chosen_pairs])
+    achievable = 2 * achievable_units if both else achievable_units
+    if both:
+        tr1, tr2 = _both_orders(px[chosen_pairs], py[chosen_pairs])
+    else:
+        tr1, tr2 = ux_[chosen_pairs], uy_[chosen_pairs]
     if len(tr1) > target:  # odd target: drop the last example of the last pair
         tr1, tr2 = tr1[:target], tr2[:target]
     chosen = np.arange(len(tr1), dtype=np.int64)
@@ -1370,7 +1240,7 @@ def build_comparison_dataset(
 
     splits: dict[Split, list[Example]] = {"train": [], "test_id": [], "test_ood": []}
     for f, q in zip(attr_facts, questions[:na]):
-        tokens = [entity_token(ents[H[f]]), attribute_token(rels[Rl[f]])]
+        tokens = atomic_tokens(ents[H[f]], rels[Rl[f]], format)
         splits["train"].append(
             _atomic_example(
                 "comparison",
@@ -1385,8 +1255,8 @@ def build_comparison_dataset(
         )
     for (split, g1, g2, word), q in zip(rows, questions[na:]):
         e1, e2, attr = ents[H[g1]], ents[H[g2]], rels[Rl[g1]]
-        tokens = [attribute_token(attr), entity_token(e1), entity_token(e2)]
-        ans_tok = attribute_token(word)
+        tokens = comparison_tokens(attr, e1, e2, format)
+        ans_tok = label_token(attr, word) if format == "wang" else attribute_token(word)
         splits[split].append(
             Example(
                 id=_example_id("comparison", "comparison", tokens, ans_tok),
@@ -1421,6 +1291,8 @@ def build_comparison_dataset(
         max_test=cap,
         dropped_mixed=mixed,
         style=style,
+        format=format,
+        both_orders=both,
         attributes=[rels[a] for a in attr_ids],
         balance=bal,
         sampled_pairs=sampled,

@@ -1,8 +1,10 @@
 """The end-to-end demo on the bundled example KG (``kgaug demo``).
 
-stats before -> plan -> augment -> stats after -> sampled five-tuples -> template questions
--> ID/OOD dataset files, plus a plot of phi per relation. Every file is written
-atomically and a rerun with the same seed gives byte-identical files.
+stats before -> plan (augment until every relation reaches phi_G and the composition
+dataset can be built) -> audit (roles kept, synthetic share, overshoot, OCR risk) -> stats
+after -> sampled five-tuples -> template questions -> ID/OOD dataset files, plus a plot of
+phi per relation. Every file is written atomically and a rerun with the same seed gives
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ class DemoResult(BaseModel):
         Files written, relative to ``out``.
     failing_before, failing_after : list of str
         Relations below phi_G before and after augmentation.
+    unreachable : list of str
+        Relations no strategy can raise without breaking the roles of the real data.
     added_facts : int
         Facts added by augmentation.
+    role_violations : int
+        Role violations the audit found (0).
     composition_phi, comparison_phi : float
         Dataset phi of the two training sets.
     plot : str or None
@@ -46,7 +52,9 @@ class DemoResult(BaseModel):
     files: list[str]
     failing_before: list[str]
     failing_after: list[str]
+    unreachable: list[str]
     added_facts: int
+    role_violations: int
     composition_phi: float
     comparison_phi: float
     plot: str | None
@@ -63,7 +71,7 @@ def run_demo(
     seed: int = 0,
     phi_g: float = 3.6,
     dataset_phi: float = 3.6,
-    overall_phi: float = 5.0,
+    overall_phi: float | None = None,
     comparison_phi: float = 8.0,
     progress: bool | None = None,
     echo: Callable[[str], Any] = print,
@@ -80,10 +88,11 @@ def run_demo(
         Per-relation target of the augmentation.
     dataset_phi : float
         phi of the composition training set (inferred training examples per ID atomic
-        fact); 3.6 is Wang et al.'s slow-grokking threshold.
-    overall_phi : float
-        Overall phi the augmented graph must reach so that the training set can have
-        ``dataset_phi`` (a dataset counts each inferred fact once and holds some out).
+        fact); 3.6 is Wang et al.'s slow-grokking threshold. The augmentation adds facts
+        until the builder can supply it (``plan_augmentation(..., dataset_phi=...)``).
+    overall_phi : float, optional
+        Also raise the graph's overall phi to this value (off by default: the dataset
+        target is what the training set needs).
     comparison_phi : float
         phi of the comparison training set (8 in the paper's augmented comparison data).
     progress : bool, optional
@@ -96,11 +105,11 @@ def run_demo(
     DemoResult
     """
     from kgaug.augmentation.comparison import augment_comparison
+    from kgaug.augmentation.planner import plan_augmentation
     from kgaug.dataset import build_comparison_dataset, build_composition_dataset
     from kgaug.datasets import load_example
     from kgaug.io import write_jsonl
     from kgaug.paths import sample_paths
-    from kgaug.plan import plan_augmentation
     from kgaug.stats import compute_phi
     from kgaug.verbalize import TemplateVerbalizer
 
@@ -124,7 +133,9 @@ def run_demo(
         wrote("phi_before.json")
         bar.update(1)
 
-        plan = plan_augmentation(kg, phi_g, overall_phi=overall_phi, seed=seed)
+        plan = plan_augmentation(
+            kg, phi_g, overall_phi=overall_phi, dataset_phi=dataset_phi, seed=seed
+        )
         echo("== augmentation plan (dry run, confirmed by exact recount) ==")
         echo(str(plan) + "\n")
         _dump(root / "plan.json", plan.to_dict())
@@ -139,10 +150,19 @@ def run_demo(
         echo(after.to_string() + "\n")
         _dump(root / "phi_after.json", after.to_dict())
         wrote("phi_after.json")
+        from kgaug.augmentation.audit import audit
         from kgaug.ocr.risk import check_augmentation
 
+        report = audit(kg, kg2, phi_g=phi_g, ocr_risk=False)
         risk = check_augmentation(kg2, kg)
-        echo("== OCR risk: answer associations the augmentation created (seed 004) ==")
+        echo("== audit: every new fact keeps the roles of the real data ==")
+        echo(report.to_string() + "\n")
+        _dump(root / "audit.json", report.to_dict())
+        wrote("audit.json")
+        echo(
+            "== OCR risk: answer associations the augmentation created "
+            "(Generalization or Hallucination?, out-of-context reasoning) =="
+        )
         echo(risk.to_string(max_rows=10) + "\n")
         _dump(root / "ocr_risk.json", {"flagged": len(risk.flagged), "rows": risk.to_records()})
         wrote("ocr_risk.json")
@@ -202,7 +222,7 @@ def run_demo(
             from kgaug.plot import plot_phi
 
             fig = Figure(figsize=(12, 5))
-            axes = fig.subplots(1, 2, sharey=True)
+            axes = fig.subplots(1, 2, sharey=True, sharex=True)  # one scale: compare bars
             plot_phi(before, axes[0], title="before augmentation")
             plot_phi(after, axes[1], title="after augmentation")
             fig.tight_layout()
@@ -222,7 +242,9 @@ def run_demo(
         files=files,
         failing_before=before.failing,
         failing_after=after.failing,
+        unreachable=plan.unreachable,
         added_facts=plan.added_facts,
+        role_violations=report.role_violations,
         composition_phi=comp.phi,
         comparison_phi=cmp_ds.phi,
         plot=plot_file,

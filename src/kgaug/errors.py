@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from os import PathLike
 
 __all__ = [
+    "AugmentationError",
     "KGFormatError",
     "OCRRiskWarning",
     "RiskTooLargeError",
@@ -53,6 +54,10 @@ class KGFormatError(ValueError):
             elif line is not None:
                 where = f"record {line}"
         super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class AugmentationError(ValueError):
+    """An augmentation target that no strategy can reach; the message says why and what would."""
 
 
 class UnknownLabelError(KeyError):

@@ -1,18 +1,31 @@
 """Deterministic names for fictitious entities.
 
-Fictitious entities must look like their type (a person, a place, a film) and must never
-collide with a real entity of the graph: :class:`NameGenerator` builds pronounceable
-invented words from syllables, seeded, and checks every name against the labels it was
-given. Dates are years (a reused year is the same entity, which is what a date is).
+Fictitious entities must look like their role (a country like a country, a city like a
+city, a novel like a novel) and must never collide with a real entity of the graph:
+:class:`NameGenerator` builds pronounceable invented words from syllables, seeded, and
+checks every name against the labels it was given.
+
+:class:`LabelStyle` learns what the labels of one role look like from its real members:
+numbers in a range (years), or word shapes with the words that recur across members kept
+("(novel)", "New", "of", a common first name) and the others replaced by invented words
+of similar length and the same capitalization. Without a style, names follow the declared
+type (Person, Location, Object, Date). Dates are years (a reused year is the same entity,
+which is what a date is).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["NameGenerator"]
+__all__ = ["LabelStyle", "NameGenerator"]
+
+_NUMBER = re.compile(r"^-?\d+$")
+_TOKEN = re.compile(r"^([^\w]*)(.*?)([^\w]*)$", re.UNICODE)
+_CODE = re.compile(r"^([A-Za-z_]+)(\d+)$")  # identifiers such as e190, Q42
 
 _ONSETS = (
     "b",
@@ -88,6 +101,50 @@ _TITLE_NOUN = (
 )
 
 
+class LabelStyle:
+    """What the labels of one role look like, learned from real member labels.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Labels of the role's real members (at most ``max_labels`` are used).
+    max_labels : int
+        Cap on the labels studied (the first ones, which is deterministic).
+
+    Examples
+    --------
+    >>> style = LabelStyle(["1950", "1987", "2001"])
+    >>> style.numeric, style.low, style.high
+    (True, 1950, 2001)
+    >>> LabelStyle(["Jaws (novel)", "Dune (novel)", "Rebecca (novel)", "Emma"]).keep
+    frozenset({'(novel)'})
+    """
+
+    def __init__(self, labels: Sequence[str], max_labels: int = 2000) -> None:
+        labels = [str(x) for x in list(labels)[:max_labels] if str(x).strip()]
+        self.size = len(labels)
+        nums = [int(x) for x in labels if _NUMBER.match(x)]
+        self.numeric = bool(labels) and len(nums) >= 0.9 * len(labels)
+        self.low = min(nums) if nums else 0
+        self.high = max(nums) if nums else 0
+        self.shapes: list[list[str]] = [x.split() for x in labels if not _NUMBER.match(x)]
+        counts: Counter[str] = Counter()
+        for words in self.shapes:
+            counts.update(set(words))
+        need = max(3, int(0.05 * len(self.shapes)))
+        self.keep = frozenset(
+            w
+            for w, n in counts.items()
+            if n >= need or (w.isalpha() and w.islower() and len(w) <= 3)
+        )
+
+    def __repr__(self) -> str:
+        if self.numeric:
+            return f"LabelStyle(numeric {self.low}..{self.high}, {self.size} labels)"
+        kept = ", ".join(sorted(self.keep)[:6])
+        return f"LabelStyle({self.size} labels, keeps: {kept or '-'})"
+
+
 class NameGenerator:
     """Unique, type-aware fictitious names.
 
@@ -113,6 +170,7 @@ class NameGenerator:
     ) -> None:
         self._rng = np.random.default_rng(seed)
         self._taken = set(taken)
+        self._widen = 0
         self._years = year_range
 
     def _pick(self, options: tuple[str, ...]) -> str:
@@ -132,6 +190,59 @@ class NameGenerator:
         if type_ == "Date":
             return str(int(self._rng.integers(self._years[0], self._years[1] + 1)))
         return f"{type_ or 'Entity'} {self._word(2)}"
+
+    def _styled(self, style: LabelStyle) -> str:
+        if style.numeric or not style.shapes:
+            # within the members' range; widened into the past when it runs out
+            low = style.low - self._widen * max(style.high - style.low, 10)
+            return str(int(self._rng.integers(low, style.high + 1)))
+        shape = style.shapes[int(self._rng.integers(len(style.shapes)))]
+        out = []
+        for w in shape:
+            if w in style.keep:
+                out.append(w)
+                continue
+            m = _TOKEN.match(w)
+            pre, core, post = m.groups() if m else ("", w, "")
+            if not core:
+                out.append(w)
+            elif core.isdigit() or _CODE.match(core):
+                # numbers and identifiers keep their shape; more digits once it gets crowded
+                code = _CODE.match(core)
+                letters, num = (code.group(1), code.group(2)) if code else ("", core)
+                n = len(num) + self._widen
+                digits = "".join(str(int(d)) for d in self._rng.integers(0, 10, n))
+                out.append(pre + letters + (digits.lstrip("0") or "1") + post)
+            else:
+                word = self._word(max(1, round(len(core) / 3)))
+                if core[:1].islower():
+                    word = word.lower()
+                elif core.isupper() and len(core) > 1:
+                    word = word.upper()
+                out.append(pre + word + post)
+        return " ".join(out)
+
+    def name_like(self, style: LabelStyle, unique: bool = True) -> str:
+        """A new name shaped like the labels of a role (see :class:`LabelStyle`).
+
+        Numbers (years) may reuse a taken value unless ``unique``; every other name is
+        new.
+        """
+        for attempt in range(60):
+            self._widen = attempt // 15
+            name = self._styled(style)
+            if not unique and style.numeric:
+                return name
+            if name not in self._taken:
+                self._taken.add(name)
+                return name
+        base, k = self._styled(style), 2
+        name = f"{base} {k}"
+        while name in self._taken:
+            k += 1
+            name = f"{base} {k}"
+        self._taken.add(name)
+        return name
 
     def name(self, type_: str | None, unique: bool | None = None) -> str:
         """A new name for an entity of ``type_`` (Person, Location, Object, Date, other).

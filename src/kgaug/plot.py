@@ -139,6 +139,8 @@ def plot_lemma1(
 
 _SPLIT_STYLE = {
     "atomic": ("atomic facts (train)", "#9e9e9e", ":"),
+    "atomic_id": ("atomic facts, ID (train)", "#9e9e9e", ":"),
+    "atomic_ood": ("atomic facts, OOD (train)", "#ef6c00", ":"),
     "train_inferred": ("inferred (train)", "#1565c0", "--"),
     "test_id": ("test ID", "#2e7d32", "-"),
     "test_ood": ("test OOD", "#c62828", "-"),
@@ -151,7 +153,7 @@ def plot_training(
     *,
     title: str | None = None,
     label: str | None = None,
-    splits: Sequence[str] = ("atomic", "train_inferred", "test_id", "test_ood"),
+    splits: Sequence[str] = ("atomic_id", "atomic_ood", "train_inferred", "test_id", "test_ood"),
 ) -> Axes:
     """Accuracy against optimizer steps, one line per split (grokking curves).
 
@@ -174,9 +176,12 @@ def plot_training(
         _, ax = plt.subplots(figsize=(7, 4))
     assert ax is not None
     steps = [r["step"] for r in history]
+    have = {k for r in history for k in r}
+    if "acc_atomic_id" not in have and "atomic" not in splits:  # runs from before the split
+        splits = ["atomic", *splits]
     for split in splits:
         key = f"acc_{split}"
-        if not any(key in r for r in history):
+        if key not in have:
             continue
         name, color, style = _SPLIT_STYLE.get(split, (split, None, "-"))
         ys = [r.get(key, float("nan")) for r in history]

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from kgaug.kg import KnowledgeGraph
-from kgaug.names import NameGenerator
+from kgaug.names import LabelStyle, NameGenerator
 from kgaug.records import Provenance
 from kgaug.schema import learn_schema
 
@@ -228,8 +228,11 @@ def augment_comparison(
 ) -> tuple[KnowledgeGraph, ComparisonAugmentationLog]:
     """Add fictitious entities with one value each of a comparison attribute (Algorithm 1).
 
-    Each new entity gets a generated name that looks like its type (:class:`NameGenerator`,
-    never an existing label) and exactly one fact ``(new entity, attribute, value)``. Real
+    Each new entity gets a generated name shaped like the labels of the attribute's real
+    heads (their role, :mod:`kgaug.schema`; never an existing label) and exactly one fact
+    ``(new entity, attribute, value)``: a new entity plays the role of the attribute's heads
+    and nothing else, and an existing value given in ``values`` must be in a role the
+    attribute's real values have (a city is never a country). Real
     facts are untouched; new facts carry ``provenance``. More entities with the attribute
     mean more comparison pairs: :func:`comparison_phi` grows from ``n - 1`` to
     ``n + num_new - 1``.
@@ -326,7 +329,8 @@ def augment_comparison(
             "(or 'counterfactual')"
         )
 
-    schema = learn_schema(kg)[attribute]
+    full = learn_schema(kg)
+    schema = full[attribute]
     heads = kg.head_ids[rows]
     tails = kg.tail_ids[rows]
     if not schema.functional:
@@ -348,6 +352,17 @@ def augment_comparison(
             )
     else:
         candidates = _check_values(values)
+        # an existing value must be in a role that the attribute's real values have
+        tail_roles = {r.id for r in full.tail_roles(attribute)}
+        ids = full.role_ids()
+        for v in candidates:
+            if kg.has_entity(v) and v not in existing:
+                k = int(ids[kg.entity_id(v)])
+                if k >= 0 and k not in tail_roles:
+                    raise ValueError(
+                        f"value {v!r} is a {full.roles[k].name}, not a value of {attribute!r} "
+                        f"(its values are {', '.join(full[attribute].tail_roles)})"
+                    )
     etype = entity_type if entity_type is not None else schema.head_type
     if etype == "Date":
         raise ValueError(
@@ -361,7 +376,15 @@ def augment_comparison(
     else:
         assigned = _proportional(num_new, candidates, existing, rng)
     gen = NameGenerator(seed=int(seed), taken=[*kg.entities, *candidates])
-    names = gen.names(etype, num_new)
+    head_roles = full.head_roles(attribute)
+    if head_roles and (entity_type is None or entity_type == head_roles[0].type):
+        # names shaped like the attribute's real heads (a new city reads like a city)
+        ids = full.role_ids()
+        members = np.flatnonzero(ids == head_roles[0].id)[:2000]
+        style = LabelStyle([kg.entities[i] for i in members.tolist()])
+        names = [gen.name_like(style) for _ in range(num_new)]
+    else:
+        names = gen.names(etype, num_new)
 
     triples = [(n, attribute, v) for n, v in zip(names, assigned)]
     types: dict[str, str | None] = dict.fromkeys(names, etype)

@@ -22,9 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kgaug._fileio import atomic_dir, atomic_write
 
-__all__ = ["CheckpointState", "latest_checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CheckpointState",
+    "checkpoint_schedule",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_checkpoint",
+    "save_checkpoint",
+]
 
 FORMAT = 1
 
@@ -53,6 +62,7 @@ def save_checkpoint(
     data_fingerprint: str,
     encoder: Any,
     keep: int = 2,
+    protect: frozenset[int] = frozenset(),
 ) -> Path:
     """Write a checkpoint under ``root`` (``root/step-XXXXXXXX``) and point ``latest`` at it.
 
@@ -92,10 +102,45 @@ def save_checkpoint(
         (tmp / "state.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
     with atomic_write(root / "latest") as pointer:
         pointer.write(name + "\n")
-    old = sorted(p for p in root.glob("step-*") if p.is_dir() and p.name != name)
+    # the newest ``keep`` are kept, and those at ``protect`` steps (the analysis schedule)
+    old = sorted(
+        p
+        for p in root.glob("step-*")
+        if p.is_dir() and p.name != name and _step_of(p) not in protect
+    )
     for p in old[: max(0, len(old) - (keep - 1))]:
         shutil.rmtree(p, ignore_errors=True)
     return final
+
+
+def _step_of(path: Path) -> int:
+    try:
+        return int(path.name.split("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def checkpoint_schedule(max_steps: int, n: int, first: int = 10) -> list[int]:
+    """``n`` checkpoint steps spaced logarithmically from ``first`` to ``max_steps``.
+
+    Dense early and sparse late, so that an analysis can look before, during and after
+    generalization (Wang et al. saved densely for the first 40k of 1.5M steps).
+
+    >>> checkpoint_schedule(10_000, 5, first=10)
+    [10, 56, 316, 1778, 10000]
+    """
+    if n <= 0:
+        return []
+    if n == 1:
+        return [max_steps]
+    first = max(1, min(first, max_steps))
+    steps = np.unique(np.round(np.geomspace(first, max_steps, n)).astype(np.int64))
+    return [int(s) for s in steps]
+
+
+def list_checkpoints(root: Path) -> list[Path]:
+    """Complete checkpoints under ``root``, oldest first."""
+    return sorted(p for p in root.glob("step-*") if (p / "state.json").is_file())
 
 
 def latest_checkpoint(root: Path) -> Path | None:

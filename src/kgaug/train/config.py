@@ -16,7 +16,7 @@ __all__ = ["PRESETS", "TrainConfig", "preset"]
 Tokenization = Literal["symbolic", "text"]
 Schedule = Literal["constant", "linear"]
 Device = Literal["auto", "cpu", "cuda"]
-Precision = Literal["auto", "fp32", "bf16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Activation = Literal["gelu_new", "gelu", "relu"]
 
 # Fields a resumed run may change: they steer how long to go on and what to show, not the
@@ -30,6 +30,8 @@ RESUMABLE_FIELDS = frozenset(
         "stop_at_ood",
         "progress",
         "keep_checkpoints",
+        "analysis_checkpoints",
+        "threads",
     }
 )
 
@@ -64,6 +66,11 @@ class TrainConfig(BaseModel):
         AdamW betas.
     batch_size : int
         Global batch size (split over processes under ``torchrun``).
+    atomic_repeat : int
+        How often each atomic fact appears per epoch of the batch order (1: once, like every
+        other example). Atomic facts are a small share of a training set of phi 9 and
+        must be memorized perfectly, OOD ones included, for OOD reasoning to work; 4 gives
+        them four times the weight.
     warmup_steps : int
         Linear warm-up steps from 0 to ``lr``.
     schedule : {"constant", "linear"}
@@ -88,12 +95,21 @@ class TrainConfig(BaseModel):
         Steps between checkpoints (``None``: only at the end; needs an output folder).
     keep_checkpoints : int
         Checkpoints kept on disk (the newest ones).
+    analysis_checkpoints : int
+        Also save this many checkpoints on a log-spaced schedule (dense early, sparse
+        late; :func:`kgaug.train.checkpoint.checkpoint_schedule`) and never prune them, for
+        :mod:`kgaug.train.analysis` before, during and after generalization (0: off).
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` uses CUDA when available.
-    precision : {"auto", "fp32", "bf16"}
-        ``"auto"``: bf16 autocast on CUDA, fp32 on CPU.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        ``"auto"``: bf16 autocast on CUDA, fp32 on CPU. ``"fp16"`` (CUDA only): fp16
+        autocast with a dynamic loss scaler, as Wang et al. trained.
     compile : bool or None
         ``torch.compile`` the model; ``None``: on CUDA only.
+    threads : int or None
+        CPU threads of torch. ``None``: one on a machine with two cores or fewer (two
+        threads on two busy cores ran several times slower than one), else half the
+        cores, at most 8. The first log line says what was chosen.
     seed : int
         Seed of initialization, batch order, dropout and the evaluation subsets.
     progress : bool or None
@@ -124,6 +140,7 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.1, ge=0.0)
     betas: tuple[float, float] = (0.9, 0.999)
     batch_size: int = Field(512, ge=1)
+    atomic_repeat: int = Field(1, ge=1)
     warmup_steps: int = Field(0, ge=0)
     schedule: Schedule = "constant"
     max_steps: int = Field(10_000, ge=1)
@@ -137,10 +154,12 @@ class TrainConfig(BaseModel):
     stop_at_ood: float | None = Field(None, gt=0.0, le=1.0)
     checkpoint_every: int | None = Field(None, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
+    analysis_checkpoints: int = Field(0, ge=0)
     # hardware
     device: Device = "auto"
     precision: Precision = "auto"
     compile: bool | None = None
+    threads: int | None = Field(None, ge=1)
     seed: int = Field(0, ge=0)
     progress: bool | None = None
 

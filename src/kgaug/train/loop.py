@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from kgaug._fileio import atomic_dir
 from kgaug._progress import progress_bar
 from kgaug.dataset import Dataset, Example
 from kgaug.train.checkpoint import (
+    checkpoint_schedule,
     latest_checkpoint,
     load_checkpoint,
     optimizer_state,
@@ -64,8 +66,26 @@ def _torch() -> Any:
     return torch
 
 
-def _resolve_device(config: TrainConfig, local_rank: int) -> tuple[Any, bool, bool]:
-    """(device, bf16 autocast, torch.compile) for this process."""
+def _cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def auto_threads(cores: int | None = None) -> int:
+    """Threads of torch for a CPU run: 1 on two cores or fewer, else half (at most 8).
+
+    Measured on a 2-core machine under load: two threads ran several times slower than
+    one (they fight each other and the rest of the machine for two cores).
+    """
+    n = _cores() if cores is None else cores
+    return 1 if n <= 2 else min(8, n // 2)
+
+
+def _resolve_device(config: TrainConfig, local_rank: int) -> tuple[Any, str | None, bool]:
+    """(device, autocast dtype name or None, torch.compile) for this process."""
     torch = _torch()
     cuda = torch.cuda.is_available()
     if config.device == "cuda" and not cuda:
@@ -81,9 +101,17 @@ def _resolve_device(config: TrainConfig, local_rank: int) -> tuple[Any, bool, bo
         torch.cuda.set_device(device)
     if config.precision == "bf16" and use_cuda and not torch.cuda.is_bf16_supported():
         raise TrainError("precision='bf16' needs a GPU with bfloat16 support; use 'fp32'")
-    bf16 = config.precision == "bf16" or (config.precision == "auto" and use_cuda)
+    if config.precision == "fp16" and not use_cuda:
+        raise TrainError(
+            "precision='fp16' (with a loss scaler) needs CUDA; use 'fp32' or 'bf16' on the CPU"
+        )
+    amp: str | None = None
+    if config.precision == "fp16":
+        amp = "float16"
+    elif config.precision == "bf16" or (config.precision == "auto" and use_cuda):
+        amp = "bfloat16"
     compile_ = config.compile if config.compile is not None else use_cuda
-    return device, bf16, compile_
+    return device, amp, compile_
 
 
 def _load_dataset(dataset: Dataset | PathLike) -> Dataset:
@@ -118,11 +146,16 @@ class _BatchOrder:
 
     The rows are the concatenation of seeded permutations, one per epoch; step ``s`` takes
     positions ``s*B .. (s+1)*B - 1`` of it. A resumed run therefore sees exactly the
-    batches an uninterrupted one would, with no data-loader state to save.
+    batches an uninterrupted one would, with no data-loader state to save. ``rows`` maps a
+    position in an epoch to a training row (atomic facts may appear several times).
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, device: Any) -> None:
-        self.n, self.b, self.seed, self.device = n, batch_size, seed, device
+    def __init__(self, rows: Any, batch_size: int, seed: int, device: Any) -> None:
+        torch = _torch()
+        if isinstance(rows, int):  # every row once per epoch
+            rows = torch.arange(rows)
+        self.rows = rows.to(device)
+        self.n, self.b, self.seed, self.device = len(rows), batch_size, seed, device
         self._cache: dict[int, Any] = {}
 
     def _perm(self, epoch: int) -> Any:
@@ -132,7 +165,7 @@ class _BatchOrder:
             self._cache = {
                 k: v for k, v in self._cache.items() if k >= epoch - 1
             }  # keep the previous epoch for batches that straddle two
-            self._cache[epoch] = torch.randperm(self.n, generator=g).to(self.device)
+            self._cache[epoch] = self.rows[torch.randperm(self.n, generator=g).to(self.device)]
         return self._cache[epoch]
 
     def epoch(self, step: int) -> float:
@@ -224,8 +257,8 @@ def _evaluate(
 class _Grokfast:
     """Grokfast-EMA (Lee et al., 2024): amplify the slow component of the gradient.
 
-    Applied after ``backward()`` to the true (unscaled) gradients — kgaug uses bf16 or
-    fp32, never a loss scaler — and before clipping.
+    Applied after ``backward()`` to the true (unscaled) gradients — with fp16 after the
+    loss scaler's ``unscale_``; bf16 and fp32 need no scaler — and before clipping.
     """
 
     def __init__(self, params: list[Any], alpha: float, lamb: float) -> None:
@@ -380,7 +413,11 @@ def train(
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device, bf16, use_compile = _resolve_device(config, local_rank)
+    device, amp, use_compile = _resolve_device(config, local_rank)
+    threads = None
+    if device.type == "cpu":
+        threads = config.threads if config.threads is not None else auto_threads()
+        torch.set_num_threads(threads)
     distributed = world > 1
     if distributed:
         import torch.distributed as dist
@@ -438,8 +475,17 @@ def train(
         encoder = BPEEncoder.train_on(ds.train, config.bpe_vocab_size)
     train_split = encoder.encode(ds.train, "train")
     atomic = [e for e in ds.train if e.kind == "atomic"]
+    is_atomic = np.array([e.kind == "atomic" for e in ds.train], dtype=bool)
+    rows = np.concatenate(
+        [np.arange(len(ds.train))] + [np.flatnonzero(is_atomic)] * (config.atomic_repeat - 1)
+    )
     eval_examples = {
         "atomic": _eval_subset(atomic, config.eval_max, config.seed, 1),
+        # Wang et al. report the atomic facts of ID and OOD entities separately
+        "atomic_id": _eval_subset(
+            [e for e in atomic if not e.ood], config.eval_max, config.seed, 5
+        ),
+        "atomic_ood": _eval_subset([e for e in atomic if e.ood], config.eval_max, config.seed, 6),
         "train_inferred": _eval_subset(ds.train_inferred, config.eval_max, config.seed, 2),
         "test_id": _eval_subset(ds.test_id, config.eval_max, config.seed, 3),
         "test_ood": _eval_subset(ds.test_ood, config.eval_max, config.seed, 4),
@@ -525,9 +571,27 @@ def train(
         net = torch.compile(net)
 
     def autocast() -> Any:
-        if bf16:
-            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        if amp is not None:
+            return torch.autocast(device_type=device.type, dtype=getattr(torch, amp))
         return nullcontext()
+
+    # fp16 (Wang et al.) needs a dynamic loss scaler; bf16 and fp32 never use one
+    scaler = torch.amp.GradScaler("cuda") if amp == "float16" else None
+    if scaler is not None and ckpt_path is not None and "scaler.scale" in ckpt.tensors:
+        scaler.load_state_dict(
+            {
+                "scale": float(ckpt.tensors["scaler.scale"].item()),
+                "growth_tracker": int(ckpt.tensors["scaler.growth"].item()),
+                "growth_factor": 2.0,
+                "backoff_factor": 0.5,
+                "growth_interval": 2000,
+            }
+        )
+    schedule = frozenset(
+        checkpoint_schedule(config.max_steps, config.analysis_checkpoints, config.eval_every)
+        if ckpt_root is not None
+        else ()
+    )
 
     def save(step: int) -> None:
         assert ckpt_root is not None
@@ -545,6 +609,10 @@ def train(
                 extra["rng.cuda"] = torch.cuda.get_rng_state(device)
             if grokfast is not None and grokfast.ema is not None:
                 extra.update({f"gf.{i}": e for i, e in enumerate(grokfast.ema)})
+            if scaler is not None:
+                st = scaler.state_dict()
+                extra["scaler.scale"] = torch.tensor([float(st["scale"])], dtype=torch.float64)
+                extra["scaler.growth"] = torch.tensor([int(st["_growth_tracker"])])
             save_checkpoint(
                 ckpt_root,
                 step=step,
@@ -555,6 +623,7 @@ def train(
                 data_fingerprint=fingerprint,
                 encoder=encoder,
                 keep=config.keep_checkpoints,
+                protect=schedule,
             )
         if distributed:
             torch.distributed.barrier()
@@ -568,7 +637,19 @@ def train(
         metrics_file = open(out_dir / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
 
     # 5. the loop ---------------------------------------------------------------------
-    order = _BatchOrder(len(train_split), config.batch_size, config.seed, device)
+    order = _BatchOrder(torch.from_numpy(rows), config.batch_size, config.seed, device)
+    if main and config.progress is not False:
+        n_params = sum(p.numel() for p in params)
+        where = (
+            f"{device}, {threads} torch thread(s) of {_cores()} core(s)" if threads else f"{device}"
+        )
+        print(
+            f"kgaug train: {where} (threads= to change); GPT-2 {config.n_layer}x{config.n_embd}"
+            f" ({n_params / 1e6:.2f}M parameters), {len(ds.train):,} training examples"
+            f" (atomic x{config.atomic_repeat}), batch {config.batch_size}, "
+            f"{config.max_steps:,} steps, precision {amp or 'fp32'}",
+            file=sys.stderr,
+        )
     local = slice(rank, None, world)
     loss_sum = torch.full((), loss_sum0, device=device)
     loss_steps = loss_steps0
@@ -601,12 +682,20 @@ def train(
                     n_global = n_local.clone()
                     torch.distributed.all_reduce(n_global)
                     loss = loss * (n_local * world / n_global)
-                loss.backward()
+                if scaler is not None:  # fp16: scale, then work on the true gradients
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(optimizer)
+                else:
+                    loss.backward()
                 if grokfast is not None:
                     grokfast.apply()
                 if config.grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-                optimizer.step()
+                if scaler is not None:
+                    scaler.step(optimizer)  # skipped when the gradients overflowed
+                    scaler.update()
+                else:
+                    optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
                 loss_sum += loss.detach()
                 loss_steps += 1
@@ -665,6 +754,7 @@ def train(
                         stop_reason = "stop_at_ood"
                 if ckpt_root is not None and (
                     (config.checkpoint_every and step % config.checkpoint_every == 0)
+                    or step in schedule
                     or stop_reason != "max_steps"
                     or step == config.max_steps
                 ):
@@ -699,6 +789,7 @@ def train(
         steps_per_s=steps_done / loop_s if loop_s > 0 else math.nan,
         stop_reason=stop_reason,
         device=str(device),
+        threads=threads,
         num_parameters=sum(p.numel() for p in params),
         dataset_phi=ds.phi,
         out=out_dir,

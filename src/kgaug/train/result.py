@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["EVAL_SPLITS", "TrainResult"]
 
 #: Evaluated splits, in display order.
-EVAL_SPLITS = ("atomic", "train_inferred", "test_id", "test_ood")
+EVAL_SPLITS = ("atomic", "atomic_id", "atomic_ood", "train_inferred", "test_id", "test_ood")
 
 
 @dataclass
@@ -31,8 +31,9 @@ class TrainResult:
     history : list of dict
         One record per evaluation (the lines of ``metrics.jsonl``): ``step``, ``epoch``,
         ``lr``, ``train_loss`` (mean since the previous record), ``acc_<split>`` and
-        ``loss_<split>`` for ``atomic``, ``train_inferred``, ``test_id``, ``test_ood``,
-        ``elapsed_s``, ``steps_per_s``.
+        ``loss_<split>`` for ``atomic`` (all atomic facts), ``atomic_id`` / ``atomic_ood``
+        (the atomic facts of ID and of OOD entities or facts, as Wang et al. report them),
+        ``train_inferred``, ``test_id``, ``test_ood``, ``elapsed_s``, ``steps_per_s``.
     steps : int
         Optimizer steps done in total (including those before a resume).
     start_step : int
@@ -47,6 +48,8 @@ class TrainResult:
         Why training stopped.
     device : str
         Where it ran.
+    threads : int or None
+        CPU threads of torch (``None`` on CUDA).
     num_parameters : int
         Trainable parameters.
     dataset_phi : float
@@ -68,6 +71,7 @@ class TrainResult:
     steps_per_s: float = math.nan
     stop_reason: str = "max_steps"
     device: str = "cpu"
+    threads: int | None = None
     num_parameters: int = 0
     dataset_phi: float = math.nan
     out: Path | None = None
