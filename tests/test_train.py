@@ -114,8 +114,8 @@ def test_batch_order_is_a_permutation_per_epoch_and_a_function_of_step() -> None
     # atomic_repeat: rows listed several times appear that often in every epoch
     rep = _BatchOrder(torch.tensor([0, 1, 2, 0, 0]), 5, seed=0, device="cpu")
     assert sorted(rep.indices(1).tolist()) == [0, 0, 0, 1, 2]
-    assert _BatchOrder(torch.arange(10), 4, seed=3, device="cpu").indices(3).tolist() == (
-        rows[12:16]
+    assert (
+        _BatchOrder(torch.arange(10), 4, seed=3, device="cpu").indices(3).tolist() == (rows[12:16])
     )  # an explicit identity is the same order as a count
 
 

@@ -14,6 +14,7 @@ Subcommands
 ``kgaug verbalize FILE``  sampled paths (or ``--items``) to questions with any backend.
 ``kgaug parse TEXT...``   text to a typed knowledge graph with an LLM backend.
 ``kgaug train DATA``      train the grokking GPT-2 on a dataset folder (or ``--wang``).
+``kgaug sweep``           one training run per dataset phi: table and figure.
 ``kgaug ocr``             the symbolic OCR experiment (seed 004): factorized vs non-factorized.
 ``kgaug risk FILE``       OCR risk: relation pairs whose answers determine each other.
 ``kgaug demo``            the end-to-end demo on the bundled example KG.
@@ -480,16 +481,9 @@ def _config_value(text: str) -> object:
 def _cmd_train(args: argparse.Namespace) -> int:
     from kgaug.train import TrainConfig, train, wang_dataset
 
-    overrides: dict[str, object] = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        overrides[key.strip().replace("-", "_")] = _config_value(value)
-    for name in ("max_steps", "device", "seed", "eval_every", "checkpoint_every", "stop_at_ood"):
-        value = getattr(args, name)
-        if value is not None:
-            overrides[name] = value
+    overrides = _train_overrides(
+        args, ("max_steps", "device", "seed", "eval_every", "checkpoint_every", "stop_at_ood")
+    )
     config = TrainConfig.preset(args.preset, **overrides)
     if args.wang:
         if args.data:
@@ -508,6 +502,48 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(result)
         if args.out:
             print(f"wrote metrics, curves and the model to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _train_overrides(args: argparse.Namespace, names: Sequence[str]) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        overrides[key.strip().replace("-", "_")] = _config_value(value)
+    for name in names:
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    return overrides
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from kgaug.train import TrainConfig
+    from kgaug.train.sweeps import sweep
+
+    config = TrainConfig.preset(
+        args.preset, **_train_overrides(args, ("max_steps", "device", "eval_every"))
+    )
+    opts: dict[str, Any] = {}
+    keys = {
+        "entities": "num_entities",
+        "attributes": "num_attributes",
+        "values": "num_values",
+        "relations": "num_relations",
+        "facts_per_entity": "facts_per_entity",
+    }
+    for name, key in keys.items():
+        value = getattr(args, name)
+        if value is not None:
+            opts[key] = value
+    result = sweep(
+        args.task, args.phis, seeds=args.seeds, config=config, out=args.out,
+        threshold=args.threshold, dataset_options=opts,
+    )  # fmt: skip
+    print(result)
+    print(f"wrote {args.out}/sweep.json and sweep.png (one run folder per phi and seed)")
     return 0
 
 
@@ -745,6 +781,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (metrics.jsonl, curves.png, model/, checkpoints/)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "sweep",
+        help="train one model per dataset phi (and seed): table and figure (needs kgaug[train])",
+        description=(
+            "Wang et al.'s synthetic task at several dataset phis, one run each; prints the "
+            "table and writes OUT/sweep.json, OUT/sweep.png and one run folder per phi and "
+            "seed. Rerun the same command to resume: finished runs are never repeated."
+        ),
+    )
+    p.add_argument("--task", choices=["comparison", "composition"], default="comparison",
+                   help="which task (default comparison)")  # fmt: skip
+    p.add_argument("--phis", type=float, nargs="+", default=[1.8, 3.6, 7.2, 12.6],
+                   help="dataset phis (default 1.8 3.6 7.2 12.6)")  # fmt: skip
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds (default 0)")
+    p.add_argument("--preset", default="cpu-small",
+                   choices=["paper", "wang2024", "cpu-small", "tiny"],
+                   help="configuration preset (default cpu-small)")  # fmt: skip
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field")
+    p.add_argument("--max-steps", type=int, help="optimizer steps per run (default: preset's)")
+    p.add_argument("--eval-every", type=int, help="steps between evaluations")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train")
+    p.add_argument("--threshold", type=float,
+                   help="accuracy that counts as generalized (default 0.95 OOD comparison, "
+                   "0.9 ID composition)")  # fmt: skip
+    p.add_argument("--entities", type=int, help="entities of the synthetic graph")
+    p.add_argument("--attributes", type=int, help="comparison: attributes")
+    p.add_argument("--values", type=int, help="comparison: values per attribute")
+    p.add_argument("--relations", type=int, help="composition: relations")
+    p.add_argument("--facts-per-entity", type=int, dest="facts_per_entity",
+                   help="composition: facts per entity")  # fmt: skip
+    p.add_argument("--out", required=True, help="sweep folder (resumable)")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="end-to-end demo on the bundled example KG")
     p.add_argument("--out", default="kgaug-demo", help="output folder (default kgaug-demo)")

@@ -172,61 +172,65 @@ def _best_target_template(
     return best
 
 
+def _fill_overall(st: _State, ctx: RoundContext) -> float:
+    """Copies of the best template for the overall phi; returns the expected gain."""
+    assert st.overall is not None
+    o = st.overall
+    best = _best_target_template(
+        st, lambda t, a, i: (i.get("", 0.0) - o * len(t.edges)) / len(t.edges)
+    )
+    if best is None:
+        st.warnings.append(
+            f"overall_phi={o:g}: no template adds more than {o:g} inferred facts per new fact"
+        )
+        st.overall_dead = True
+        return 0.0
+    tpl, d_a, d_i = best
+    per_copy = d_i.get("", 0.0) - o * len(tpl.edges)
+    missing = o * (st.report.atomic + len(ctx.facts)) - (st.report.inferred + ctx.est_chains)
+    if missing <= 0:
+        return 0.0
+    n = math.ceil(missing / per_copy * 1.1 * st.overall_scale)
+    made = ctx.add_template(tpl, d_a, d_i, n, relation="", strategy="fictitious")
+    return made * per_copy
+
+
+def _fill_dataset(st: _State, ctx: RoundContext) -> float:
+    """Facts for the dataset target; returns the expected growth of the training pool."""
+    tg = st.target
+    assert tg is not None
+    if tg.task == "comparison":  # Algorithm 1: new entities with attribute values
+        return tg.fill(ctx, st)
+    if st.target_template is None:
+        st.target_template = _best_target_template(st, tg.gain_per_fact)
+    if st.target_template is None:
+        st.target_dead = True
+        return 0.0
+    tpl, d_a, d_i = st.target_template
+    per_copy = tg.gain_per_copy(tpl, d_a, d_i, st.target_scale)
+    if per_copy <= 0:
+        per_copy = tg.gain_per_copy(tpl, d_a, d_i)
+    missing = tg.missing(st.current, extra_facts=len(ctx.facts))
+    # aim a little short in the first round and top up once the recount has calibrated
+    # the estimate (per-relation facts come after and raise the need); a top-up is never
+    # tiny: the split of a changed graph moves the pool a bit
+    aim = 0.9 if st.rounds == 1 else 1.05
+    n = math.ceil(missing / per_copy * aim) if per_copy > 0 else 0
+    if n <= 0:
+        return 0.0
+    if st.rounds > 1:
+        n = max(n, 3)
+    made = ctx.add_template(tpl, d_a, d_i, n, relation="", strategy="fictitious")
+    st.spent[""] += made * len(tpl.edges)
+    return made * tg.pool_gain(tpl)
+
+
 def _fill_targets(
     st: _State, ctx: RoundContext, overall_short: bool, target_short: bool
 ) -> tuple[float, float]:
-    """Template copies for the overall-phi and dataset targets; returns the expected gains."""
-    expected_overall = expected_target = 0.0
-    if overall_short and not st.budget_hit:
-        assert st.overall is not None
-        o = st.overall
-        best = _best_target_template(
-            st, lambda t, a, i: (i.get("", 0.0) - o * len(t.edges)) / len(t.edges)
-        )
-        if best is None:
-            st.warnings.append(
-                f"overall_phi={o:g}: no template adds more than {o:g} inferred facts per new fact"
-            )
-            st.overall_dead = True
-        else:
-            tpl, d_a, d_i = best
-            per_copy = d_i.get("", 0.0) - o * len(tpl.edges)
-            missing = o * (st.report.atomic + len(ctx.facts)) - (
-                st.report.inferred + ctx.est_chains
-            )
-            if missing > 0:
-                n = math.ceil(missing / per_copy * 1.1 * st.overall_scale)
-                made = ctx.add_template(tpl, d_a, d_i, n, relation="", strategy="fictitious")
-                expected_overall = made * per_copy
-    if target_short and not st.budget_hit:
-        assert st.target is not None
-        tg = st.target
-        if tg.task == "comparison":
-            expected_target = tg.fill(ctx, st)
-        else:
-            if st.target_template is None:
-                st.target_template = _best_target_template(st, tg.gain_per_fact)
-            best = st.target_template
-            if best is None:
-                st.target_dead = True
-                st.why.setdefault("", tg.unreachable_reason(st))
-            else:
-                tpl, d_a, d_i = best
-                per_copy = tg.gain_per_copy(tpl, d_a, d_i, st.target_scale)
-                if per_copy <= 0:
-                    per_copy = tg.gain_per_copy(tpl, d_a, d_i)
-                missing = tg.missing(st.current, extra_facts=len(ctx.facts))
-                # aim a little short in the first round and top up once the recount has
-                # calibrated the estimate (per-relation facts come after and raise the need);
-                # a top-up is never tiny: the split of a changed graph moves the pool a bit
-                aim = 0.9 if st.rounds == 1 else 1.05
-                n = math.ceil(missing / per_copy * aim) if per_copy > 0 else 0
-                if n > 0 and st.rounds > 1:
-                    n = max(n, 3)
-                if n > 0:
-                    made = ctx.add_template(tpl, d_a, d_i, n, relation="", strategy="fictitious")
-                    expected_target = made * tg.pool_gain(tpl)
-                    st.spent[""] += made * len(tpl.edges)
+    """Facts for the overall-phi and dataset targets; returns the expected gains."""
+    expected_overall = _fill_overall(st, ctx) if overall_short and not st.budget_hit else 0.0
+    expected_target = _fill_dataset(st, ctx) if target_short and not st.budget_hit else 0.0
     room = ctx.room()
     if room is not None and room <= 0:
         st.budget_hit = True

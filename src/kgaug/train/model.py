@@ -52,7 +52,7 @@ def wang_dataset(
     phi: float = 7.2,
     seed: int = 0,
     max_test: int | None = 3000,
-    format: ComparisonFormat = "entity_first",
+    format: ComparisonFormat = "attribute_first",
     balance: bool = False,
     both_orders: bool = True,
     ood_fraction: float | None = None,
@@ -85,11 +85,15 @@ def wang_dataset(
         Seed of the graph and of the split.
     max_test : int or None
         Cap on each test split (evaluation subsets are drawn from these).
-    format : {"entity_first", "attribute_first", "compact", "wang"}
-        Comparison token layout (:func:`kgaug.dataset.comparison_tokens`). Default
-        ``"entity_first"`` (``<e1> <attr> <e2> <attr>``): the layout under which the
-        ``cpu-small`` preset generalizes OOD within minutes. ``"wang"`` is their
-        ``<attr> <q> <e1> <mask> <e2>`` with per-attribute answer tokens.
+    format : {"attribute_first", "entity_first", "compact", "wang"}
+        Comparison token layout (:func:`kgaug.dataset.comparison_tokens`,
+        :func:`kgaug.dataset.atomic_tokens`). Default ``"attribute_first"``: comparisons
+        ``<attr> <e1> <e2>`` and atomic facts ``<attr> <entity>``, so an atomic fact's
+        input is a prefix of a comparison's and the first entity's value is read where the
+        atomic fact taught it; under it the ``cpu-small`` preset generalizes OOD within
+        minutes (the ``"compact"`` layout, atomic ``<entity> <attr>``, stays near 0.8 OOD).
+        ``"wang"`` is their ``<attr> <q> <e1> <mask> <e2>`` with per-attribute answer
+        tokens and atomic ``<entity> <attr>``.
     balance : bool
         Comparison: balance the training answers (default ``False``: natural, as Wang).
     both_orders : bool
