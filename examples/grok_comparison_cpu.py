@@ -5,7 +5,7 @@ attribute's entities held out as OOD: their attribute values are training facts,
 comparisons never are) is split into two ID/OOD datasets that differ only in phi, the
 number of comparison training examples per ID atomic fact: 9 (enough to form the
 comparison circuit) and 0.5 (the raw-2Wiki ratio "Grokking in the Wild" starts from). The
-``cpu-small`` preset (4-layer GPT-2, 128 wide; batch 128, atomic facts 4x per epoch,
+``cpu-small`` preset (4-layer GPT-2, 128 wide; batch 128, atomic facts 8x per epoch,
 weight decay 1, linear decay over 4,000 steps), with no overrides, trains on each. The
 table reports the step and time at which OOD accuracy first reaches 0.95, final and best
 accuracies, and the majority-class rate of the OOD answers (</=/>); the curves go to

@@ -154,3 +154,16 @@ def test_sweep_runs_resumes_and_names_impossible_phis(tmp_path: Path, monkeypatc
     with pytest.raises(SweepError, match="task"):
         sweep("magic", [1.0])  # type: ignore[arg-type]
     assert sweep_mod is not None
+
+
+def test_sweep_command(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from kgaug.cli import main
+
+    args = ["sweep", "--preset", "tiny", "--max-steps", "10", "--eval-every", "5",
+            "--entities", "40", "--attributes", "2", "--values", "5", "--phis", "1", "2",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "phi sweep (comparison, 2 runs)" in out and (tmp_path / "sweep.json").is_file()
+    assert main([*args[:-5], "--phis", "900", "--out", str(tmp_path / "x")]) == 2
+    assert "phi=900" in capsys.readouterr().err

@@ -76,3 +76,11 @@ def test_grok_comparison_cpu_quick(tmp_path):
     assert [r[0] for r in rows] == ["9", "0.5"]
     assert (tmp_path / "grok_comparison_cpu.png").exists()
     assert (tmp_path / "phi_9" / "model" / "config.json").exists()
+
+
+def test_read_the_circuit_quick(tmp_path):
+    pytest.importorskip("torch")
+    out = _run(str(EXAMPLES / "read_the_circuit.py"), str(tmp_path), "--quick")
+    assert "logit lens" in out and "causal tracing" in out
+    assert (tmp_path / "circuit_comparison.png").exists()
+    assert (tmp_path / "circuit.json").exists()

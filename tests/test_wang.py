@@ -155,3 +155,14 @@ def test_comparison_argument_errors(kwargs, name):
 def test_generators_build_knowledge_graphs():
     assert isinstance(wang_composition(10, 3, 2), kgaug.KnowledgeGraph)
     assert isinstance(wang_comparison(10, 2, 3), kgaug.KnowledgeGraph)
+
+
+@pytest.mark.slow
+def test_wang_composition_builds_at_their_largest_phi():
+    """phi = 18 at Wang et al.'s sizes needs their 0.5% ID test split (0.1 allows <= 17.09)."""
+    from kgaug.train import wang_dataset
+
+    ds = wang_dataset("composition", phi=18.0, seed=0)
+    assert ds.meta.phi == pytest.approx(18.0)
+    assert ds.meta.id_atomic == 38_000 and ds.meta.test_id_fraction == 0.005
+    assert len(ds.test_ood) > 1000

@@ -14,8 +14,8 @@ Two instruments for a trained (or checkpointed) model, both as arrays over
   the model's answer changes (a *perturbed* query), then, one (layer, position) at a time,
   patch the perturbed hidden state into the clean run and measure how much of the
   perturbation's effect that single state carries: ``(p_clean - p_patched) / (p_clean -
-  p_perturbed)`` for the probability of the clean answer (1: this state alone carries
-  the change; 0: it does not matter).
+  p_perturbed)`` for the probability of the clean run's answer (1: this state alone
+  carries the change; 0: it does not matter).
 
 Layer 0 is the embedding output; layer ``i`` the output of block ``i``. Both functions
 take the model and the encoder of a run (:func:`kgaug.train.load_model`,
@@ -99,12 +99,12 @@ def _states(model: Any, input_ids: Any) -> list[Any]:
     return out
 
 
-def _continue(model: Any, h: Any, start: int) -> Any:
-    """Run blocks ``start..`` on a residual state and return the final logits."""
+def _final_state(model: Any, h: Any, start: int) -> Any:
+    """Run blocks ``start..`` on a residual state (the input of block ``start``)."""
     for block in model.transformer.h[start:]:
         r = block(h)
         h = r[0] if isinstance(r, tuple) else r
-    return model.lm_head(model.transformer.ln_f(h))
+    return h
 
 
 def _labels(example: Example) -> list[str]:
@@ -183,9 +183,9 @@ def _heatmap(values: npt.NDArray[np.float64], labels: Sequence[str], ax: Any, ti
     ax.set_title(title)
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
-            dark = (v - vmin) / (vmax - vmin or 1) > 0.6
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if dark else "black")  # fmt: skip
+            light = (v - vmin) / (vmax - vmin or 1) > 0.6  # the high end of both colormaps
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8,
+                    color="black" if light else "white")  # fmt: skip
     ax.figure.colorbar(im, ax=ax, label=cbar)
     return ax
 
@@ -419,22 +419,22 @@ def causal_tracing(
     if len(pool) < 2:
         raise AnalysisError(f"no other token of the kind {prefix!r} to put at position {position}")
     ans_pos = torch.from_numpy(enc.positions[:, 0]).to(device)
-    ans = torch.from_numpy(enc.targets[:, 0]).to(device)
     effects = np.full((len(xs), L + 1, P), np.nan)
     replaced: list[tuple[str, str]] = []
-    skipped = 0
 
-    def answer_prob(logits: Any, rows: Any) -> Any:
-        lp = logits[rows, ans_pos[rows]].float().softmax(-1)
-        return lp.gather(-1, ans[rows, None])[:, 0]
+    def probs(final_states: Any, rows: Any, answers: Any) -> Any:
+        """Probability of ``answers`` at the answer positions of ``rows``."""
+        logits = model.lm_head(model.transformer.ln_f(final_states)).float()
+        at = logits[torch.arange(len(rows), device=device), ans_pos[rows]].softmax(-1)
+        return at.gather(-1, answers[:, None])[:, 0]
 
     with torch.no_grad():
         ids = torch.from_numpy(enc.input_ids).to(device)
+        everyone = torch.arange(len(xs), device=device)
         clean_states = _states(model, ids)
         clean_logits = model.lm_head(model.transformer.ln_f(clean_states[-1]))
-        rows_all = torch.arange(len(xs), device=device)
-        p_clean = answer_prob(clean_logits, rows_all)
-        clean_pred = clean_logits[rows_all, ans_pos].argmax(-1)
+        ans = clean_logits[everyone, ans_pos].argmax(-1)  # what the clean run answers
+        p_clean = probs(clean_states[-1], everyone, ans)
         # one effective replacement per example: the answer must change
         pert = ids.clone()
         ok = torch.zeros(len(xs), dtype=torch.bool, device=device)
@@ -445,41 +445,35 @@ def causal_tracing(
             pick = rng.integers(0, len(pool), size=len(todo))
             orig = ids[todo, position].cpu().numpy()
             pick = np.where(pool[pick] == orig, (pick + 1) % len(pool), pick)  # another token
-            cand = torch.from_numpy(pool[pick]).to(device)
             trial = pert[todo].clone()
-            trial[:, position] = cand
+            trial[:, position] = torch.from_numpy(pool[pick]).to(device)
             final = _states(model, trial)[-1]
             pred = model.lm_head(model.transformer.ln_f(final))[
                 torch.arange(len(todo), device=device), ans_pos[todo]
             ].argmax(-1)
-            changed = pred != clean_pred[todo]
+            changed = pred != ans[todo]
             pert[todo[changed]] = trial[changed]
             ok[todo[changed]] = True
         keep = ok.nonzero()[:, 0]
-        skipped = int(len(xs) - len(keep))
         if len(keep):
             pert_states = _states(model, pert[keep])
-            p_pert = answer_prob(
-                model.lm_head(model.transformer.ln_f(pert_states[-1])),
-                torch.arange(len(keep), device=device),
-            )
-            denom = (p_clean[keep] - p_pert).clamp(min=1e-6)
-            idx = torch.arange(len(keep), device=device)
-            for layer in range(L + 1):
-                for p in range(P):
-                    h = clean_states[layer][keep].clone()
-                    h[:, p] = pert_states[layer][:, p]
-                    logits = (
-                        model.lm_head(model.transformer.ln_f(h))
-                        if layer == L
-                        else _continue(model, h, layer)
-                    )
-                    lp = logits[idx, ans_pos[keep]].float().softmax(-1)
-                    p_patch = lp.gather(-1, ans[keep, None])[:, 0]
-                    eff = ((p_clean[keep] - p_patch) / denom).cpu().numpy()
-                    effects[keep.cpu().numpy(), layer, p] = eff
-            for k in keep.cpu().numpy()[:5].tolist():
-                replaced.append((xs[k].tokens[position], encoder.tokens[int(pert[k, position])]))
+            p_pert = probs(pert_states[-1], keep, ans[keep])
+            denom = p_clean[keep] - p_pert
+            big = denom >= 0.1  # the perturbation must move the answer's probability
+            keep, denom = keep[big], denom[big]
+            pert_states = [h[big] for h in pert_states]
+        skipped = int(len(xs) - len(keep))
+        for layer in range(L + 1) if len(keep) else ():
+            for p in range(P):
+                h = clean_states[layer][keep].clone()
+                h[:, p] = pert_states[layer][:, p]
+                final = h if layer == L else _final_state(model, h, layer)
+                p_patch = probs(final, keep, ans[keep])
+                effects[keep.cpu().numpy(), layer, p] = (
+                    ((p_clean[keep] - p_patch) / denom).cpu().numpy()
+                )
+        for k in keep.cpu().numpy()[:5].tolist():
+            replaced.append((xs[k].tokens[position], encoder.tokens[int(pert[k, position])]))
     labels = _labels(xs[0])
     return CausalTrace(
         perturbed=labels[position], positions=labels, effects=effects, skipped=skipped,

@@ -218,7 +218,7 @@ class TrainConfig(BaseModel):
 #: settings (same model with GPT-2's dropout 0.1, lr 1e-4, weight decay 0.1, 2,000 warm-up
 #: steps, constant schedule, 1.5M steps, fp16 with a loss scaler; CUDA only).
 #: ``cpu-small``: a 4-layer, 128-wide model that groks Wang et al.'s comparison task OOD
-#: on a 2-core CPU in minutes (batch 128, atomic facts 4x, weight decay 1, linear decay
+#: on a 2-core CPU in minutes (batch 128, atomic facts 8x, weight decay 1, linear decay
 #: over 4,000 steps; see ``examples/grok_comparison_cpu.py``). ``tiny``: for tests.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": dict(
@@ -262,7 +262,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         lr=1e-3,
         weight_decay=1.0,
         batch_size=128,
-        atomic_repeat=4,
+        atomic_repeat=8,
         warmup_steps=200,
         schedule="linear",
         max_steps=4000,

@@ -775,7 +775,10 @@ def train(
     if out_dir is not None and main:
         model_dir = out_dir / "model"
         with atomic_dir(model_dir) as tmp:
-            model.save_pretrained(tmp)
+            from kgaug.train.model import quiet_transformers
+
+            with quiet_transformers():
+                model.save_pretrained(tmp)
             encoder.save(tmp)
     if distributed:
         torch.distributed.barrier()

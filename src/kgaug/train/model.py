@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +17,21 @@ from kgaug.dataset import (
 from kgaug.datasets import wang_comparison, wang_composition
 from kgaug.train.encoding import BPEEncoder, SymbolicEncoder, load_encoder
 
-__all__ = ["load_model", "wang_dataset"]
+__all__ = ["load_model", "quiet_transformers", "wang_dataset"]
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """No ``transformers`` progress bars (weights written or loaded) inside the block."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def load_model(path: str | os.PathLike[str]) -> tuple[Any, SymbolicEncoder | BPEEncoder]:
@@ -36,7 +52,8 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Any, SymbolicEncoder | BPE
     p = Path(path)
     if not (p / "config.json").is_file():
         raise FileNotFoundError(f"{p}: no config.json; pass the model/ folder of a training run")
-    model = GPT2LMHeadModel.from_pretrained(p, local_files_only=True)
+    with quiet_transformers():
+        model = GPT2LMHeadModel.from_pretrained(p, local_files_only=True)
     model.eval()  # type: ignore[no-untyped-call]
     return model, load_encoder(p)
 

@@ -182,6 +182,10 @@ class SweepResult:
         top = max((m[1] for m in means), default=1.0)
         for p in never:
             ax2.scatter([p], [top * 1.1], marker="x", color="#c62828", zorder=3)
+        ax2.set_ylim(bottom=0)
+        ax2.set_xscale("log")
+        ax2.set_xticks(phis, [f"{p:g}" for p in phis])
+        ax2.minorticks_off()
         ax2.set_xlabel("dataset phi (inferred training examples per ID atomic fact)")
         ax2.set_ylabel(f"steps to {self.metric} >= {self.threshold:g}")
         ax2.set_title("steps to generalize against phi (x: not within the run)")
