@@ -37,7 +37,7 @@ from typing import Any
 import torch
 
 from kgaug.train import TrainConfig, train, wang_dataset
-from kgaug.train.loop import gpt2_config
+from kgaug.train.loop import auto_threads, gpt2_config
 
 
 def _hf_steps_per_s(ds: Any, cfg: TrainConfig, steps: int, warmup: int, device: str) -> float:
@@ -117,17 +117,23 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60, help="timed steps per side")
     ap.add_argument("--warmup", type=int, default=10, help="untimed steps per side")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument(
+        "--threads", type=int, default=auto_threads(), help="CPU threads of both trainers"
+    )
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)  # the same for both: the Trainer uses torch's setting
 
     ds = wang_dataset("comparison", phi=7.2, max_test=2000)
-    cfg = TrainConfig.preset(args.preset, device=args.device, progress=False, warmup_steps=0)
+    cfg = TrainConfig.preset(
+        args.preset, device=args.device, progress=False, warmup_steps=0, threads=args.threads
+    )
     hf = _hf_steps_per_s(ds, cfg, args.steps, args.warmup, args.device)
     ours = _kgaug_steps_per_s(ds, cfg, args.steps, args.warmup)
     name = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor()
     print(
         f"\n{args.preset}: {cfg.n_layer} layers x {cfg.n_embd}, batch {cfg.batch_size}, "
         f"{len(ds.train):,} training examples; {args.device} ({name or 'cpu'}), "
-        f"{os.cpu_count()} CPUs, torch {torch.__version__}\n"
+        f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), torch {torch.__version__}\n"
     )
     print(f"{'trainer':<12} {'steps/s':>9} {'speed-up':>9}")
     print(f"{'HF Trainer':<12} {hf:>9.2f} {1.0:>8.2f}x")

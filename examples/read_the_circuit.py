@@ -89,6 +89,8 @@ else:
     ax.plot(steps, [r[1] for r in rows], "o-", label="value1 read out at e1, layer 1 (MRR)")
     ax.plot(steps, [r[3] for r in rows], "s--", label="test OOD accuracy")
     ax.set_xscale("log")
+    ax.set_xticks(steps[::2], [str(s) for s in steps[::2]])
+    ax.minorticks_off()
     ax.set_xlabel("optimizer step (analysis checkpoints)")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)

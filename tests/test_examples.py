@@ -60,6 +60,7 @@ def test_verbalize_llm_offline():
     assert "0 requests, 3 cache hits" in out
 
 
+@pytest.mark.slow
 def test_ocr_reproduction_quick(tmp_path):
     pytest.importorskip("torch")
     out = _run(str(EXAMPLES / "ocr_reproduction.py"), str(tmp_path), "--quick")
@@ -69,6 +70,7 @@ def test_ocr_reproduction_quick(tmp_path):
         assert (tmp_path / "ocr_reproduction.png").exists()
 
 
+@pytest.mark.slow
 def test_grok_comparison_cpu_quick(tmp_path):
     pytest.importorskip("torch")
     out = _run(str(EXAMPLES / "grok_comparison_cpu.py"), str(tmp_path), "--quick")
@@ -78,6 +80,7 @@ def test_grok_comparison_cpu_quick(tmp_path):
     assert (tmp_path / "phi_9" / "model" / "config.json").exists()
 
 
+@pytest.mark.slow
 def test_read_the_circuit_quick(tmp_path):
     pytest.importorskip("torch")
     out = _run(str(EXAMPLES / "read_the_circuit.py"), str(tmp_path), "--quick")

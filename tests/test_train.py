@@ -405,6 +405,7 @@ def _run_group(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProce
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
+@pytest.mark.slow
 def test_ddp_on_cpu_matches_a_single_process(tmp_path: Path) -> None:
     """2 gloo processes, interrupted at step 10 and resumed, match 15 straight steps."""
     script = tmp_path / "ddp.py"
