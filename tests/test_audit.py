@@ -114,6 +114,8 @@ def test_builtin_strategies_never_break_a_role(example, options):
     assert rep.role_violations == 0 and rep.functional_violations == 0, rep.violation_examples
     assert plan.role_violations == 0 and plan.audit.ok
     assert rep.ocr_flagged is not None  # the OCR risk summary is part of the audit
+    if "strategy" not in options:  # templates are right by construction: nothing rejected
+        assert plan.rejected == {}
 
 
 def test_no_nationality_is_a_city(example):

@@ -81,6 +81,17 @@ def test_grok_comparison_cpu_quick(tmp_path):
 
 
 @pytest.mark.slow
+def test_grok_composition_cpu_quick(tmp_path):
+    pytest.importorskip("torch")
+    out = _run(str(EXAMPLES / "grok_composition_cpu.py"), str(tmp_path), "--quick")
+    row = next(line.split() for line in out.splitlines() if line.startswith(" 3.60"))
+    assert len(row) == 7 and "test ID when the training queries" in out
+    assert (tmp_path / "composition_phi_3.6" / "model" / "config.json").exists()
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "grok_composition_cpu.png").exists()
+
+
+@pytest.mark.slow
 def test_read_the_circuit_quick(tmp_path):
     pytest.importorskip("torch")
     out = _run(str(EXAMPLES / "read_the_circuit.py"), str(tmp_path), "--quick")

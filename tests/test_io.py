@@ -1195,3 +1195,327 @@ def test_from_networkx_bad_provenance_names_the_edge():
     g.add_edge("a", "b", key="r", provenance="made up")
     with pytest.raises(KGFormatError, match=r"edge 0 \('a', 'b'\).*provenance"):
         KnowledgeGraph.from_networkx(g)
+
+
+# ============================================================================ hostile input
+
+import kgaug.io as kio  # noqa: E402
+from kgaug.cli import main as cli_main  # noqa: E402
+from kgaug.kg import _Builder  # noqa: E402
+
+_DEEP = 50_000  # far past both MAX_JSON_DEPTH and Python's recursion limit
+
+
+def _deep(n: int = _DEEP) -> str:
+    return "[" * n + "]" * n
+
+
+def test_read_jsonl_deep_nesting_names_file_and_line(tmp_path):
+    good = '{"head": "a", "relation": "r", "tail": "b"}'
+    deep = '{"head": ' + _deep() + ', "relation": "r", "tail": "b"}'
+    p = _write(tmp_path / "deep.jsonl", f"{good}\n\n{deep}\n")
+    with pytest.raises(KGFormatError) as ei:
+        read_jsonl(p)
+    assert ei.value.line == 3
+    assert str(ei.value).startswith(f"{p}, line 3: JSON nested deeper than 100 levels")
+    assert f"(at column {9 + kio.MAX_JSON_DEPTH})" in str(ei.value)  # after '{"head": '
+
+
+def test_read_jsonl_nesting_up_to_the_limit_and_brackets_in_strings(tmp_path):
+    at_limit = "[" * (kio.MAX_JSON_DEPTH - 1) + "]" * (kio.MAX_JSON_DEPTH - 1)
+    label = '[{"\\"[[' * 200  # brackets and escaped quotes inside a string do not nest
+    lines = [
+        json.dumps({"head": label, "relation": "r", "tail": "b"}),
+        '{"head": "a", "relation": "r", "tail": "b", "extra": ' + at_limit + "}",
+    ]
+    p = _write(tmp_path / "ok.jsonl", "\n".join(lines) + "\n")
+    assert _facts(read_jsonl(p)) == {(label, "r", "b"), ("a", "r", "b")}
+
+
+@pytest.mark.parametrize("shape", ["document", "lines", "evidences string"])
+def test_read_2wiki_deep_nesting_names_file_and_line(tmp_path, shape):
+    ok = {"_id": "1", "evidences": [["a", "r", "b"]]}
+    if shape == "document":
+        text = "[\n" + json.dumps(ok) + ",\n" + '{"evidences": ' + _deep() + "}\n]\n"
+        line = 3
+    elif shape == "lines":
+        text = json.dumps(ok) + "\n" + '{"evidences": ' + _deep() + "}\n"
+        line = 2
+    else:
+        text = json.dumps([ok, {"_id": "2", "evidences": _deep()}])
+        line = None
+    p = _write(tmp_path / "rows.json", text)
+    with pytest.raises(KGFormatError, match="nested deeper than 100 levels") as ei:
+        read_2wiki(p)
+    assert str(p) in str(ei.value)
+    assert ei.value.line == line
+    if line is None:
+        assert "row 1: evidences string" in str(ei.value)
+
+
+def test_json_nesting_scan_matches_a_brute_force_scanner(monkeypatch):
+    import random
+
+    def brute(s: bytes, limit: int) -> int | None:
+        depth, inside, escaped = 0, False, False
+        for i, c in enumerate(s):
+            if inside:
+                if escaped:
+                    escaped = False
+                elif c == 92:
+                    escaped = True
+                elif c == 34:
+                    inside = False
+            elif c == 34:
+                inside = True
+            elif c in (91, 123):
+                depth += 1
+                if depth > limit:
+                    return i
+            elif c in (93, 125):
+                depth -= 1
+        return None
+
+    rng = random.Random(0)
+
+    def sample() -> bytes:
+        parts = []
+        for _ in range(rng.randint(0, 25)):
+            if rng.random() < 0.6:
+                parts.append(rng.choice("[]{}a,"))
+            else:
+                parts.append(json.dumps("".join(rng.choice('[]{}a\\"') for _ in range(6))))
+        return "".join(parts).encode()
+
+    for step in (1, 2, 3, 64):  # steps cut inside strings and escapes
+        monkeypatch.setattr(kio, "_SCAN_BYTES", step)
+        for _ in range(400):
+            s, limit = sample(), rng.randint(0, 4)
+            assert kio._too_deep(s, limit) == brute(s, limit), (step, s, limit)
+
+
+@pytest.mark.parametrize("reader", ["tsv", "jsonl", "csv"])
+def test_line_cap_names_file_and_line(tmp_path, reader, monkeypatch):
+    rec = {
+        "tsv": lambda h: f"{h}\tr\tb",
+        "jsonl": lambda h: json.dumps({"head": h, "relation": "r", "tail": "b"}),
+        "csv": lambda h: f"{h},r,b",
+    }[reader]
+    fn = {"tsv": read_tsv, "jsonl": read_jsonl, "csv": read_csv}[reader]
+    head = "head,relation,tail\n" if reader == "csv" else ""
+    cap = 64
+    fits = "x" * (cap - len(rec("")))  # exactly cap bytes: accepted
+    for block in (kio._BLOCK_BYTES, 16, 200):  # long line inside a block and across blocks
+        monkeypatch.setattr(kio, "_BLOCK_BYTES", block)
+        p = _write(tmp_path / f"kg.{reader}", head + f"{rec('a')}\n{rec(fits)}\n")
+        assert fn(p, max_line_bytes=cap).num_facts == 2
+        for tail in ("\n", ""):  # the long line ends the file, with and without a newline
+            long_line = rec("y" * cap)
+            p = _write(tmp_path / f"kg.{reader}", head + f"{rec('a')}\n\n{long_line}{tail}")
+            with pytest.raises(KGFormatError) as ei:
+                fn(p, max_line_bytes=cap)
+            line = 3 + bool(head)
+            assert ei.value.line == line, block
+            assert f"{p}, line {line}: line longer than {cap} bytes" in str(ei.value)
+        p = _write(tmp_path / f"kg.{reader}", head + f"{rec('y' * cap)}\n{rec('a')}\n" * 3)
+        with pytest.raises(KGFormatError, match=f"line {1 + bool(head)}: line longer"):
+            fn(p, max_line_bytes=cap)
+
+
+@pytest.mark.parametrize(("cap", "error"), [(0, ValueError), (-5, ValueError), ("1", TypeError)])
+def test_line_cap_must_be_a_positive_int(tmp_path, cap, error):
+    p = _write(tmp_path / "kg.tsv", "a\tr\tb\n")
+    with pytest.raises(error, match="max_line_bytes"):
+        read_tsv(p, max_line_bytes=cap)
+
+
+def test_gzip_bomb_line_stops_early_with_bounded_memory(tmp_path):
+    import tracemalloc
+
+    p = tmp_path / "bomb.jsonl.gz"
+    size = 64 * 2**20  # 64 MiB of one line, about 0.3 MB compressed
+    with gzip.open(p, "wb", compresslevel=1) as fh:
+        fh.write(b'{"head": "a", "relation": "r", "tail": "b"}\n')
+        piece = b"a" * 2**20
+        for _ in range(size // len(piece)):
+            fh.write(piece)
+    assert p.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(KGFormatError) as ei:
+            read_jsonl(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20 < size  # about the 16 MiB cap plus a block, not the line
+    assert ei.value.line == 2
+    assert f"line longer than {kio.MAX_LINE_BYTES} bytes" in str(ei.value)
+
+
+def test_line_reading_across_small_blocks_keeps_content_and_line_numbers(tmp_path, monkeypatch):
+    text = "\ufeffcafé\tr\tb\r\n\n  \nb\tr\tnaïve\r\nc\ts\t日本\n"
+    p = _write(tmp_path / "kg.tsv", text)
+    expected = read_tsv(p)
+    assert expected.load_report.skipped == 2
+    for block in (1, 2, 3, 5, 7):
+        monkeypatch.setattr(kio, "_BLOCK_BYTES", block)
+        kg = read_tsv(p)
+        assert kg == expected
+        assert kg.load_report == expected.load_report
+    bad = tmp_path / "bad.tsv"
+    bad.write_bytes(b"a\tr\tb\n\nxy\tr\tcaf\xe9\n")
+    with pytest.raises(KGFormatError, match=r"line 3: undecodable bytes b'\\xe9' at column 9"):
+        read_tsv(bad)
+
+
+def test_duplicates_are_merged_while_streaming(tmp_path, monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setattr(_Builder, "COMPACT_MIN", 1000, raising=False)
+    monkeypatch.setattr(kio, "_BLOCK_BYTES", 4096, raising=False)
+    n = 200_000
+    p = tmp_path / "dup.tsv"
+    p.write_bytes(b"a\tr\tb\n" * n)
+    tracemalloc.start()
+    try:
+        kg = read_tsv(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert list(kg.triples()) == [("a", "r", "b")]
+    assert (kg.load_report.records, kg.load_report.duplicates) == (n, n - 1)
+    assert peak < 2 * 2**20  # the old reader kept one list entry per line (> 6 MB here)
+
+
+def test_streaming_merge_keeps_the_most_trusted_provenance(monkeypatch):
+    monkeypatch.setattr(_Builder, "COMPACT_MIN", 10)
+    b = _Builder()
+    for i in range(95):
+        b.add(f"e{i % 7}", "r", "x", Provenance.SYNTHETIC)
+        assert len(b.heads) <= 10
+    b.add("e3", "r", "x", Provenance.REAL)
+    kg = b.build()
+    ref = KnowledgeGraph.from_triples(
+        [
+            Triple(head=f"e{i % 7}", relation="r", tail="x", provenance="synthetic")
+            for i in range(95)
+        ]
+        + [Triple(head="e3", relation="r", tail="x")]
+    )
+    assert kg == ref
+    prov = {t.head: t.provenance for t in kg.records()}
+    assert prov["e3"] is Provenance.REAL
+    assert prov["e4"] is Provenance.SYNTHETIC
+    assert (kg.load_report.records, kg.load_report.duplicates) == (96, 96 - 7)
+    added = kg.add_facts([("e1", "r", "x"), ("new", "r", "x")])
+    assert added.load_report.duplicates == 1
+    assert added.num_facts == 8
+
+
+_UTF16_FILES = {
+    "tsv": (read_tsv, "kg.tsv", "a\tr\tb\nc\tr\td\n"),
+    "jsonl": (
+        read_jsonl,
+        "kg.jsonl",
+        '{"head": "a", "relation": "r", "tail": "b"}\n'
+        '{"head": "c", "relation": "r", "tail": "d"}\n',
+    ),
+    "csv": (read_csv, "kg.csv", "head,relation,tail\na,r,b\nc,r,d\n"),
+    "2wiki": (read_2wiki, "rows.json", '[{"evidences": [["a", "r", "b"], ["c", "r", "d"]]}]'),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(_UTF16_FILES))
+@pytest.mark.parametrize("encoding", ["utf-32-le", "utf-32-be"])
+def test_utf32_without_bom_is_named(tmp_path, reader, encoding):
+    func, name, text = _UTF16_FILES[reader]
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(KGFormatError, match=f"looks like UTF-32 .*{encoding}") as e:
+        func(path)
+    assert str(path) in str(e.value)
+
+
+@pytest.mark.parametrize("reader", sorted(_UTF16_FILES))
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_named(tmp_path, reader, encoding):
+    fn, name, text = _UTF16_FILES[reader]
+    p = _write(tmp_path / name, text, encoding)
+    with pytest.raises(KGFormatError) as ei:
+        fn(p)
+    msg = str(ei.value)
+    assert msg.startswith(f"{p}, line 1: looks like UTF-16 without a byte-order mark")
+    assert "re-save it as UTF-8" in msg
+    assert f"encoding={encoding!r}" in msg
+    if reader != "2wiki":
+        assert _facts(fn(p, encoding=encoding)) == {("a", "r", "b"), ("c", "r", "d")}
+
+
+@pytest.mark.parametrize("reader", sorted(_UTF16_FILES))
+def test_utf16_with_bom_is_named_and_reads_with_its_encoding(tmp_path, reader, monkeypatch):
+    fn, name, text = _UTF16_FILES[reader]
+    p = _write(tmp_path / name, text, "utf-16")
+    with pytest.raises(KGFormatError, match=r"line 1: the file starts with a UTF-16 byte-order"):
+        fn(p)
+    monkeypatch.setattr(kio, "_BLOCK_BYTES", 3)  # blocks cut inside code units
+    assert _facts(fn(p, encoding="utf-16")) == {("a", "r", "b"), ("c", "r", "d")}
+
+
+def test_utf16_lines_are_capped_and_numbered(tmp_path, monkeypatch):
+    monkeypatch.setattr(kio, "_BLOCK_BYTES", 5)
+    p = _write(tmp_path / "kg.tsv", "a\tr\tb\n" + "x" * 50 + "\tr\tb\n", "utf-16")
+    with pytest.raises(KGFormatError, match=r"line 2: line longer than 20 bytes"):
+        read_tsv(p, encoding="utf-16", max_line_bytes=20)
+    bad = _write(tmp_path / "bad.tsv", "a\tr\tb\n" + "x\tr\tb\n", "utf-16-le")
+    bad.write_bytes(bad.read_bytes()[:-1])  # a torn last code unit
+    with pytest.raises(KGFormatError, match="undecodable bytes after line 2"):
+        read_tsv(bad, encoding="utf-16-le")
+
+
+@pytest.mark.parametrize("graph", [None, [("a", "r", "b")], "G"])
+def test_from_networkx_rejects_a_non_graph_naming_the_argument(graph):
+    with pytest.raises(TypeError, match=r"graph must be a networkx DiGraph or MultiDiGraph"):
+        from_networkx(graph)
+    with pytest.raises(TypeError, match=type(graph).__name__):
+        KnowledgeGraph.from_networkx(graph)
+
+
+@pytest.mark.parametrize("case", ["deep", "utf16", "long"])
+def test_cli_turns_hostile_input_into_one_line_and_exit_2(tmp_path, capsys, case):
+    if case == "deep":
+        p = _write(tmp_path / "deep.jsonl", '{"head": ' + _deep() + "}\n")
+        needle = "line 1: JSON nested deeper than 100 levels"
+    elif case == "utf16":
+        p = _write(tmp_path / "kg.tsv", "a\tr\tb\n", "utf-16-le")
+        needle = "line 1: looks like UTF-16 without a byte-order mark"
+    else:
+        p = tmp_path / "kg.tsv.gz"
+        with gzip.open(p, "wb", compresslevel=1) as fh:
+            fh.write(b"a\tr\tb\n")
+            for _ in range(kio.MAX_LINE_BYTES // 2**20 + 2):
+                fh.write(b"x" * 2**20)
+        needle = f"line 2: line longer than {kio.MAX_LINE_BYTES} bytes"
+    assert cli_main(["stats", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"kgaug stats: error: {p}, {needle}")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_line_numbers_across_many_blocks(tmp_path, monkeypatch, gz):
+    monkeypatch.setattr(kio, "_BLOCK_BYTES", 65_536)
+    lines = _big_lines()
+    lines[12_345] = b"\r\n"
+    bad_line = 150_001
+    lines[bad_line - 1] = b"x\t\ty\n"
+    data = b"".join(lines)
+    p = tmp_path / ("big.tsv.gz" if gz else "big.tsv")
+    p.write_bytes(gzip.compress(data, compresslevel=1) if gz else data)
+    with pytest.raises(KGFormatError, match=f"line {bad_line}: empty relation field"):
+        read_tsv(p)
+    lines[bad_line - 1] = b"x\tr\ty\n"
+    data = b"".join(lines)
+    p.write_bytes(gzip.compress(data, compresslevel=1) if gz else data)
+    kg = read_tsv(p)
+    assert kg.load_report.records == _BIG - 1
+    assert kg.load_report.skipped == 1

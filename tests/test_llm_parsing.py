@@ -481,3 +481,126 @@ def test_entry_point_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delitem(sys.modules, "kgaug_plugin_demo", raising=False)
     assert "shout" in available_verbalizers()
     assert get_verbalizer("shout", volume=3).verbalize([1, 2]) == ["!!!", "!!!"]
+
+
+# ---------------------------------------------------------------------------- hostile replies
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{" * 320_000,
+        '{"a":' * 20_000 + "1" + "}" * 20_000,
+        "[" * 320_000,
+        '{"question": ' + "1" * 400_000 + "}",  # past Python's int digit limit: ValueError
+        "<a>" * 110_000,
+        "< a >" * 60_000,
+        "<a>" + '"' * 320_000 + "</a>",
+        "<Name" + " " * 320_000 + "x",
+        "```json " + " " * 320_000,
+        "1. " * 110_000,
+    ],
+    ids=[
+        "braces",
+        "deep-object",
+        "deep-list",
+        "huge-int",
+        "open-tags",
+        "spaced-tags",
+        "quotes",
+        "spaces-in-name",
+        "open-fence",
+        "numbers",
+    ],
+)
+def test_pathological_replies_parse_fast_and_never_raise(text: str) -> None:
+    """Each parser on 320 KB of hostile text: no recursion, no exception, and done in
+    seconds (a quadratic reader takes minutes here: 32 KB of ``{`` took 0.4 s before)."""
+    import time
+
+    for parse in (
+        parse_json_object,
+        parse_answer_tags,
+        parse_graph_lines,
+        parse_location_lines,
+        parse_numbered,
+    ):
+        start = time.perf_counter()
+        parse(text)
+        assert time.perf_counter() - start < 5.0, parse.__name__
+
+
+def test_json_object_depth_is_bounded() -> None:
+    from kgaug.verbalize.parsing import MAX_JSON_DEPTH
+
+    ok = '{"a":' * (MAX_JSON_DEPTH - 1) + "1" + "}" * (MAX_JSON_DEPTH - 1)
+    assert parse_json_object(ok) is not None
+    deep = '{"a":' * (MAX_JSON_DEPTH + 1) + "1" + "}" * (MAX_JSON_DEPTH + 1)
+    assert parse_json_object(deep) is None
+    assert parse_json_object(deep, max_depth=64) is not None
+    assert parse_json_object('{"a":' * 5_000 + "1" + "}" * 5_000) is None  # no RecursionError
+    assert parse_json_object('{"n": ' + "9" * 10_000 + "}") is None  # no ValueError
+
+
+def _old_answer_tags(text: str) -> list[tuple[str, str]]:
+    """parse_answer_tags as it was (a lazy regex and a scan of the marks per tag)."""
+    import re
+
+    from kgaug.verbalize.parsing import _BULLET, _blank, _clean, _clean_name, _list_marks
+
+    tagged = re.compile(r"<\s*a\s*>(.*?)<\s*/\s*a\s*>", re.IGNORECASE | re.DOTALL)
+    plain = _blank(text)
+    marks = _list_marks(plain)
+    out = []
+    prev_end = 0
+    for m in tagged.finditer(text):
+        before = [k for k in marks if prev_end <= k.start() and k.end() <= m.start()]
+        if before:
+            q = plain[before[-1].end() : m.start()]
+        else:
+            lines = [ln for ln in plain[prev_end : m.start()].splitlines() if ln.strip()]
+            q = _BULLET.sub("", lines[-1]) if lines else ""
+        prev_end = m.end()
+        q, a = _clean(q), _clean_name(m.group(1))
+        if q or a:
+            out.append((q, a))
+    return out
+
+
+_FRAGMENTS = st.sampled_from(
+    ["<a>", "</a>", "< A >", "</ a>", "1. ", "2. ", "3) ", "Q?", "x", " ", "\n", "**", "- ", "é"]
+)
+
+
+@given(st.lists(_FRAGMENTS, max_size=40).map("".join))
+def test_linear_tag_reading_reads_what_the_regex_read(text: str) -> None:
+    assert parse_answer_tags(text) == _old_answer_tags(text)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["{", "}", '"q"', ":", "1", ",", "[", "]", "```", "json", " ", "x"]),
+        max_size=30,
+    ).map("".join)
+)
+def test_bounded_json_reading_reads_what_the_unbounded_one_read(text: str) -> None:
+    import json
+    import re
+
+    def old(text: str) -> dict[str, Any] | None:
+        decoder = json.JSONDecoder()
+        fence = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+        for cand in [m.group(1) for m in fence.finditer(text)] + [text]:
+            start = cand.find("{")
+            while start >= 0:
+                try:
+                    obj, _ = decoder.raw_decode(cand, start)
+                except json.JSONDecodeError:
+                    pass
+                else:
+                    if isinstance(obj, dict):
+                        return obj
+                start = cand.find("{", start + 1)
+        return None
+
+    assert parse_json_object(text) == old(text)

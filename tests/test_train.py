@@ -79,6 +79,38 @@ def test_bad_config_names_the_field(kwargs: dict[str, object], message: str) -> 
         TrainConfig.preset("tiny", **kwargs)
 
 
+@pytest.mark.parametrize("field", ["lr", "weight_decay", "grad_clip", "grokfast_lambda"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_non_finite_config_values_are_refused(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        TrainConfig.preset("tiny", **{field: value})
+
+
+def test_a_loss_that_turns_nan_stops_the_run_and_keeps_the_last_good_checkpoint(
+    comparison: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kgaug.train.loop as loop
+
+    real, calls = loop._loss, []
+
+    def poisoned(logits: object, targets: object) -> object:
+        calls.append(1)
+        out = real(logits, targets)  # type: ignore[arg-type]
+        return out * float("nan") if len(calls) >= 6 else out
+
+    monkeypatch.setattr(loop, "_loss", poisoned)
+    cfg = tiny(max_steps=40, eval_every=20, checkpoint_every=4)
+    with pytest.raises(TrainError, match=r"NaN or infinite at step 6 .*step-00000004"):
+        train(comparison, cfg, out=tmp_path)
+    root = tmp_path / "checkpoints"
+    assert latest_checkpoint(root) == root / "step-00000004"
+    import safetensors.torch
+
+    state = safetensors.torch.load_file(root / "step-00000004" / "model.safetensors")
+    assert all(torch.isfinite(t).all() for t in state.values())
+    assert not (tmp_path / "model").exists()
+
+
 def test_unknown_preset_lists_the_presets() -> None:
     with pytest.raises(ValueError, match="cpu-small"):
         TrainConfig.preset("gpt5")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgaug import __version__
-from kgaug.errors import KGFormatError
+from kgaug.errors import KGAugError, KGFormatError
 from kgaug.kg import KnowledgeGraph
 from kgaug.train.loop import TrainError
 
@@ -345,10 +345,23 @@ def _backend(args: argparse.Namespace) -> object:
     if name == "openai":
         if not args.model:
             raise ValueError("--model is required with --backend openai")
-        key = os.environ.get(args.api_key_env)
-        if key:
-            opts["api_key"] = key
-        for opt in ("base_url", "model", "timeout", "max_retries", "structured", "temperature"):
+        if args.api_key_env is not None:  # named: it must hold a key (never a silent EMPTY)
+            key = os.environ.get(args.api_key_env)
+            if key is None:
+                raise ValueError(
+                    f"--api-key-env: the environment variable {args.api_key_env} is not set"
+                )
+            if not key.strip():
+                raise ValueError(
+                    f"--api-key-env: the environment variable {args.api_key_env} is empty"
+                )
+            opts["api_key"] = key.strip()
+        elif os.environ.get("OPENAI_API_KEY"):
+            opts["api_key"] = os.environ["OPENAI_API_KEY"]
+        for opt in (
+            "base_url", "model", "timeout", "max_retries", "structured", "temperature",
+            "max_tokens",
+        ):  # fmt: skip
             if getattr(args, opt) is not None:
                 opts[opt] = getattr(args, opt)
         opts["seed"] = args.seed
@@ -360,7 +373,10 @@ def _backend(args: argparse.Namespace) -> object:
             if getattr(args, opt) is not None:
                 opts[opt] = getattr(args, opt)
         opts["seed"] = args.seed
-    for opt in ("concurrency", "max_attempts"):
+    for opt in (
+        "concurrency", "max_attempts", "max_reply_chars", "requests_per_minute",
+        "tokens_per_minute",
+    ):  # fmt: skip
         if getattr(args, opt) is not None:
             opts[opt] = getattr(args, opt)
     if not args.no_cache:
@@ -372,6 +388,47 @@ def _report(v: object) -> None:
     stats = getattr(v, "last_run", None)
     if stats is not None:
         print(f"kgaug: {stats}", file=sys.stderr)
+
+
+def _reasons(v: object, command: str, limit: int = 3) -> None:
+    """The most common reasons of failed items, one line each."""
+    stats = getattr(v, "last_run", None)
+    for reason, n in list(getattr(stats, "reasons", {}).items())[:limit]:
+        print(f"kgaug {command}: {n} x {reason}", file=sys.stderr)
+
+
+def _fatal(command: str, e: Exception, progress: Path | None) -> int:
+    """One line for a run the server could not serve; exit status 2."""
+    stats = getattr(e, "stats", None)
+    where = ""
+    if stats is not None:
+        where = f" (stopped after {stats.requests} requests"
+        if progress is not None:
+            where += f"; finished items are kept in {progress} for the rerun"
+        where += ")"
+    print(f"kgaug {command}: error: {e}{where}", file=sys.stderr)
+    return 2
+
+
+def _call_options(method: Any, args: argparse.Namespace) -> dict[str, object]:
+    """``retry_failed=True`` for ``--retry-failed``, if the backend's method takes it."""
+    import inspect
+
+    if not args.retry_failed:
+        return {}
+    if "retry_failed" not in inspect.signature(method).parameters:
+        raise ValueError(f"--retry-failed: the {args.backend!r} backend does not resume runs")
+    return {"retry_failed": True}
+
+
+def _dry_run(v: Any, method: str, work: object, progress: Path | None, args: Any) -> int:
+    """Print what the run would send (``--dry-run``); sends nothing, writes no output."""
+    estimate = getattr(v, method, None)
+    if not callable(estimate):
+        raise ValueError(f"--dry-run: the {args.backend!r} backend sends no requests to estimate")
+    opts: dict[str, object] = {"retry_failed": True} if args.retry_failed else {}
+    print(f"dry run: {estimate(work, out=progress, **opts)}")
+    return 0
 
 
 def _cmd_verbalize(args: argparse.Namespace) -> int:
@@ -388,6 +445,9 @@ def _cmd_verbalize(args: argparse.Namespace) -> int:
         items = list(sample_paths(kg, args.hops, args.k, args.seed, relations=args.relation))
     v: Any = _backend(args)
     try:
+        if args.dry_run:
+            progress = Path(str(args.out) + ".partial") if args.out else None
+            return _dry_run(v, "estimate", items, progress, args)
         return _verbalize_items(v, items, args)
     finally:
         _close(v)
@@ -402,14 +462,19 @@ def _close(v: object) -> None:
 def _verbalize_items(v: Any, items: list[object], args: argparse.Namespace) -> int:
     import inspect
 
+    from kgaug.errors import FatalLLMError
     from kgaug.verbalize.items import write_questions
 
     verbalize = v.verbalize
+    opts = _call_options(verbalize, args)
+    progress = None
     if args.out and "out" in inspect.signature(verbalize).parameters:
         progress = Path(str(args.out) + ".partial")
-        questions = verbalize(items, out=progress)
-    else:
-        progress, questions = None, verbalize(items)
+        opts["out"] = progress
+    try:
+        questions = verbalize(items, **opts)
+    except FatalLLMError as e:  # nothing is written but the resume file
+        return _fatal("verbalize", e, progress)
     bad = sum(q.status != "ok" for q in questions)
     if args.out:
         n = write_questions(questions, args.out)
@@ -422,10 +487,11 @@ def _verbalize_items(v: Any, items: list[object], args: argparse.Namespace) -> i
     _report(v)
     if bad:
         print(
-            f"kgaug verbalize: {bad} of {len(questions)} items failed "
-            "(their reasons are in the output; rerunning retries transient errors)",
+            f"kgaug verbalize: {bad} of {len(questions)} items failed (their reasons are in "
+            "the output; a rerun asks errors again, and failed items with --retry-failed)",
             file=sys.stderr,
         )
+        _reasons(v, "verbalize")
     return 1 if bad else 0
 
 
@@ -448,12 +514,22 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         texts += [t.strip() for t in parts if t.strip()]
     if not texts:
         raise ValueError(f"no text in {', '.join(args.text)}")
+    from kgaug.errors import FatalLLMError
+
     v: Any = _backend(args)
     try:
         if not hasattr(v, "parse"):
             raise ValueError(f"the {args.backend!r} backend cannot parse text into a graph")
         progress = Path(str(args.out) + ".partial") if args.out else None
-        kg = v.parse(texts, out=progress) if progress is not None else v.parse(texts)
+        if args.dry_run:
+            return _dry_run(v, "estimate_parse", texts, progress, args)
+        opts = _call_options(v.parse, args)
+        if progress is not None:
+            opts["out"] = progress
+        try:
+            kg = v.parse(texts, **opts)
+        except FatalLLMError as e:  # nothing is written but the resume file
+            return _fatal("parse", e, progress)
         stats = getattr(v, "last_run", None)
         failed = stats is not None and bool(stats.failed or stats.errors)
         if args.out:
@@ -465,6 +541,13 @@ def _cmd_parse(args: argparse.Namespace) -> int:
             for h, r, t in kg.triples():
                 print(f"{h}\t{r}\t{t}")
         _report(v)
+        if failed and stats is not None:
+            print(
+                f"kgaug parse: {stats.failed + stats.errors} of {stats.items} texts gave no "
+                "graph (a rerun asks errors again, and failed texts with --retry-failed)",
+                file=sys.stderr,
+            )
+            _reasons(v, "parse")
         return 1 if failed else 0
     finally:
         _close(v)
@@ -602,8 +685,9 @@ def _add_backend_args(p: argparse.ArgumentParser, *, default: str) -> None:
     g.add_argument("--model", help="model name on the server (openai backend)")
     g.add_argument(
         "--api-key-env",
-        default="OPENAI_API_KEY",
-        help="environment variable holding the API key (default OPENAI_API_KEY)",
+        metavar="VAR",
+        help="environment variable holding the API key; it must be set (default: "
+        "OPENAI_API_KEY if set, else none: local servers need none)",
     )
     g.add_argument("--model-path", help="local model folder (transformers backend)")
     g.add_argument("--concurrency", type=int, help="requests in flight (default 8)")
@@ -617,6 +701,22 @@ def _add_backend_args(p: argparse.ArgumentParser, *, default: str) -> None:
         "--structured",
         choices=("auto", "json_schema", "text"),
         help="structured output (default auto: JSON schema, text if refused)",
+    )
+    g.add_argument("--max-tokens", type=int, help="completion limit sent (openai, default 512)")
+    g.add_argument(
+        "--max-reply-chars", type=int, help="replies are cut to this length (default 32768)"
+    )
+    g.add_argument("--requests-per-minute", type=float, help="client-side request rate limit")
+    g.add_argument("--tokens-per-minute", type=float, help="client-side token rate limit")
+    g.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="ask the items that failed in the last run (OUT.partial) again",
+    )
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the requests and tokens the run would need; send and write nothing",
     )
     g.add_argument("--max-new-tokens", type=int, help="generation limit (transformers)")
     g.add_argument("--device", help="torch device (transformers, default cpu)")
@@ -840,7 +940,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (KGFormatError, OSError, ValueError, TypeError, KeyError, TrainError) as e:
+    except (KGAugError, KGFormatError, OSError, ValueError, TypeError, KeyError, TrainError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"kgaug {args.command}: error: {msg}", file=sys.stderr)
         return 2

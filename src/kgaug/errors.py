@@ -10,16 +10,61 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from os import PathLike
+from typing import Any
 
 __all__ = [
     "AugmentationError",
+    "FatalLLMError",
+    "KGAugError",
     "KGFormatError",
+    "LLMError",
+    "MalformedReplyError",
     "OCRRiskWarning",
     "RiskTooLargeError",
     "UnknownLabelError",
     "UnreachableBoundWarning",
     "close_matches",
 ]
+
+
+class KGAugError(Exception):
+    """The root of the errors kgaug defines (``except KGAugError`` catches them all)."""
+
+
+class LLMError(KGAugError):
+    """An error of the LLM layer (:mod:`kgaug.verbalize`): the server or its answers."""
+
+
+class FatalLLMError(LLMError, RuntimeError):
+    """The server cannot serve this run: a bad API key, a missing model, a wrong URL.
+
+    Raised by a backend for answers that would be the same for every item (``401``,
+    ``403``, ``404``, an unknown model, a server that cannot serve chat completions) and
+    by the engine after several replies in a row that are not chat completions. The
+    engine stops the run at once: nothing more is sent, the requests in flight are
+    cancelled, what finished is in the resume file, and the error is raised with the
+    run's counters. The message is free of the API key.
+
+    Attributes
+    ----------
+    status : int or None
+        The HTTP status of the answer (``None``: not an HTTP error).
+    stats : RunStats or None
+        The counters of the stopped run (set by the engine; ``last_run`` has them too).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.stats: Any = None
+
+
+class MalformedReplyError(LLMError, ValueError):
+    """A reply that is not a chat completion (an HTML page, an event stream, no message).
+
+    The item ends as an ``"error"`` (asked again on the next run); several in a row stop
+    the run with :class:`FatalLLMError`.
+    """
 
 
 class KGFormatError(ValueError):

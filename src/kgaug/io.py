@@ -17,6 +17,7 @@ first malformed record, and fills :attr:`KnowledgeGraph.load_report`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import json
@@ -27,6 +28,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from kgaug._fileio import atomic_write, open_binary
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph, _as_provenance, _Builder
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_LINE_BYTES",
     "TWOWIKI_RELATION_TYPES",
     "from_networkx",
     "read_2wiki",
@@ -48,13 +53,25 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike[str]
-_CHUNK_LINES = 200_000
+
+#: The longest line the line readers (:func:`read_tsv`, :func:`read_jsonl`,
+#: :func:`read_csv`) accept, in bytes without the newline; ``max_line_bytes=`` overrides
+#: it. A longer line (a file that is not one record per line, a decompression bomb) is a
+#: :class:`~kgaug.errors.KGFormatError` naming the file and line, raised before more than
+#: about this much of the line is in memory.
+MAX_LINE_BYTES = 16 * 2**20
+#: The deepest nesting of JSON arrays and objects accepted in JSON input (a JSON-lines
+#: record, a 2WikiMultiHopQA file or an ``evidences`` string); deeper is a
+#: :class:`~kgaug.errors.KGFormatError` naming the file and line.
+MAX_JSON_DEPTH = 100
+_BLOCK_BYTES = 1 << 22  # read at a time
+_SCAN_BYTES = 1 << 20  # bytes per step of the nesting scan
 
 
-def _read_chunk(fh: Any, path: PathLike) -> list[bytes]:
-    """Next chunk of raw lines; a corrupt or truncated ``.gz`` becomes a KGFormatError."""
+def _read_block(fh: Any, path: PathLike, size: int) -> bytes:
+    """The next ``size`` bytes; a corrupt or truncated ``.gz`` becomes a KGFormatError."""
     try:
-        return list(itertools.islice(fh, _CHUNK_LINES))
+        return bytes(fh.read(size))
     except (OSError, EOFError, zlib.error) as e:
         raise KGFormatError(f"cannot read compressed data ({e})", path=path) from None
 
@@ -64,38 +81,296 @@ def _is_blank(line: str) -> bool:
     return not line.strip(" \r\x0b\x0c")
 
 
-def _decode_lines(path: PathLike, encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(first_line_number, lines)`` chunks of decoded lines (newline stripped)."""
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` writes ASCII (newlines, tabs, quotes) as single ASCII bytes."""
+    try:
+        return '\n\t"{['.encode(encoding) == b'\n\t"{['
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+
+
+def _check_line_cap(max_line_bytes: int) -> int:
+    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int):
+        raise TypeError(
+            f"max_line_bytes must be an int, got {type(max_line_bytes).__name__} {max_line_bytes!r}"
+        )
+    if max_line_bytes < 1:
+        raise ValueError(f"max_line_bytes must be positive, got {max_line_bytes}")
+    return max_line_bytes
+
+
+def _too_long(path: PathLike, line: int, max_line_bytes: int) -> KGFormatError:
+    return KGFormatError(
+        f"line longer than {max_line_bytes} bytes (max_line_bytes); the file is not one "
+        "record per line, or pass a larger max_line_bytes",
+        path=path,
+        line=line,
+    )
+
+
+def _sniff_encoding(head: bytes, path: PathLike, encoding: str) -> None:
+    """Name a UTF-16/32 file read with an ASCII-compatible encoding (with or without BOM).
+
+    Such a file decodes as UTF-8 (its NUL bytes are valid), so without this check the
+    first error would be a misleading field count.
+    """
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if head.startswith(bom):
+            raise KGFormatError(
+                f"the file starts with a {name.upper()} byte-order mark, not {encoding}; "
+                f"re-save it as UTF-8 or read it with encoding={name!r}",
+                path=path,
+                line=1,
+            )
+    sample = head[: 4096 & ~3]
+    quarter = len(sample) // 4
+    if quarter >= 2:  # UTF-32: three NUL bytes in every four (ASCII text)
+        lanes = [sample[i::4].count(0) for i in range(4)]
+        for text_lane, name in ((0, "utf-32-le"), (3, "utf-32-be")):
+            others = [n for i, n in enumerate(lanes) if i != text_lane]
+            if min(others) >= 0.4 * quarter and lanes[text_lane] <= 0.05 * quarter:
+                raise KGFormatError(
+                    f"looks like UTF-32 without a byte-order mark ({name}: three bytes in "
+                    f"four are NUL), not {encoding}; re-save it as UTF-8 or read it with "
+                    f"encoding={name!r}",
+                    path=path,
+                    line=1,
+                )
+    sample = head[: 4096 & ~1]
+    half = len(sample) // 2
+    if half < 2:
+        return
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    for nul, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if nul >= 0.4 * half and other <= 0.05 * half:
+            raise KGFormatError(
+                f"looks like UTF-16 without a byte-order mark ({name}: every other byte is "
+                f"NUL), not {encoding}; re-save it as UTF-8 or read it with "
+                f"encoding={name!r}",
+                path=path,
+                line=1,
+            )
+
+
+def _raw_blocks(path: PathLike, encoding: str, max_line_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(first_line_number, data)``: runs of whole lines of the file's bytes.
+
+    The file is read in blocks; the unfinished last line of a block waits for the next
+    one, so no line is held twice and a line over ``max_line_bytes`` is refused once
+    that many of its bytes are buffered (memory stays near ``max_line_bytes`` plus a
+    block, also for a decompression bomb).
+    """
     with open_binary(path) as fh:
+        buf = bytearray()
+        lineno = 1
+        first = True
+        while True:
+            block = _read_block(fh, path, _BLOCK_BYTES)
+            if first:
+                _sniff_encoding(block, path, encoding)
+                first = False
+            buf += block
+            end = buf.rfind(b"\n") + 1 if block else len(buf)
+            if end:
+                with memoryview(buf) as mv:
+                    data = bytes(mv[:end])
+                del buf[:end]
+                if len(data) > max_line_bytes:  # a line in it may be too long
+                    nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+                    starts = np.concatenate([[0], nl[:-1] + 1]) if len(nl) else nl
+                    long = np.flatnonzero(nl - starts > max_line_bytes)
+                    if len(long):
+                        raise _too_long(path, lineno + int(long[0]), max_line_bytes)
+                    if len(data) - (int(nl[-1]) + 1 if len(nl) else 0) > max_line_bytes:
+                        raise _too_long(path, lineno + len(nl), max_line_bytes)
+                yield lineno, data
+                lineno += data.count(b"\n")
+            if len(buf) > max_line_bytes:
+                raise _too_long(path, lineno, max_line_bytes)
+            if not block:
+                return
+
+
+def _wide_blocks(path: PathLike, encoding: str, max_line_bytes: int) -> Iterator[tuple[int, str]]:
+    """Like :func:`_raw_blocks`, decoded, for encodings such as UTF-16 (cap in characters)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open_binary(path) as fh:
+        buf = ""
         lineno = 1
         while True:
-            raw = _read_chunk(fh, path)
-            if not raw:
-                return
+            block = _read_block(fh, path, _BLOCK_BYTES)
             try:
-                text = b"".join(raw).decode(encoding)
+                buf += decoder.decode(block, final=not block)
             except UnicodeDecodeError:
-                for i, line in enumerate(raw):
-                    try:
-                        line.decode(encoding)
-                    except UnicodeDecodeError as e:
-                        raise KGFormatError(
-                            f"undecodable bytes {line[e.start : e.end]!r} at column "
-                            f"{e.start + 1} (file is not {encoding})",
-                            path=path,
-                            line=lineno + i,
-                        ) from None
-                raise  # pragma: no cover - a chunk fails only if a line does
-            lines = text.split("\n")
-            if lines and lines[-1] == "":
-                lines.pop()
-            if lineno == 1 and lines and lines[0].startswith("\ufeff"):
-                lines[0] = lines[0][1:]
-            yield lineno, [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-            lineno += len(raw)
+                after = lineno + buf.count("\n")
+                raise KGFormatError(
+                    f"undecodable bytes after line {after} (file is not {encoding})", path=path
+                ) from None
+            end = buf.rfind("\n") + 1 if block else len(buf)
+            if end:
+                data, buf = buf[:end], buf[end:]
+                lines = data.split("\n")
+                for i, ln in enumerate(lines):
+                    if len(ln) > max_line_bytes:
+                        raise _too_long(path, lineno + i, max_line_bytes)
+                yield lineno, data
+                lineno += len(lines) - 1
+            if len(buf) > max_line_bytes:
+                raise _too_long(path, lineno, max_line_bytes)
+            if not block:
+                return
 
 
-def read_tsv(path: PathLike, *, header: bool = False, encoding: str = "utf-8") -> KnowledgeGraph:
+def _decode_lines(
+    path: PathLike, encoding: str, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first_line_number, lines)`` chunks of decoded lines (newline stripped).
+
+    Raises
+    ------
+    KGFormatError
+        Undecodable bytes, a line over ``max_line_bytes``, a UTF-16 file read as UTF-8,
+        or a corrupt ``.gz``; the message names the file and line.
+    """
+    _check_line_cap(max_line_bytes)
+    chunks: Iterator[tuple[int, str]]
+    if _ascii_compatible(encoding):
+        chunks = (
+            (first, _decode_block(data, first, path, encoding))
+            for first, data in _raw_blocks(path, encoding, max_line_bytes)
+        )
+    else:
+        chunks = _wide_blocks(path, encoding, max_line_bytes)
+    for first, text in chunks:
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if first == 1 and lines and lines[0].startswith("\ufeff"):
+            lines[0] = lines[0][1:]
+        yield first, [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def _decode_block(data: bytes, first: int, path: PathLike, encoding: str) -> str:
+    """Decode whole lines; undecodable bytes are named with their line and column."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        start = data.rfind(b"\n", 0, e.start) + 1
+        raise KGFormatError(
+            f"undecodable bytes {data[e.start : e.end]!r} at column {e.start - start + 1} "
+            f"(file is not {encoding})",
+            path=path,
+            line=first + data.count(b"\n", 0, e.start),
+        ) from None
+
+
+def _too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> int | None:
+    """Byte offset of the first bracket of JSON text nested deeper than ``limit``, or None.
+
+    Brackets inside strings do not count (a quote after an odd run of backslashes is
+    escaped). Vectorized, in steps of ``_SCAN_BYTES`` cut outside backslash runs, so the
+    scan of a large document needs a few times that much extra memory.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    n = len(arr)
+    depth = 0
+    in_string = 0
+    start = 0
+    while start < n:
+        end = min(start + _SCAN_BYTES, n)
+        while end < n and arr[end - 1] == 92:  # never cut a run of backslashes
+            end += 1
+        a = arr[start:end]
+        quotes = np.flatnonzero(a == 34)
+        bs = np.flatnonzero(a == 92)
+        if len(bs) and len(quotes):  # drop quotes after an odd run of backslashes
+            k = np.arange(len(bs))
+            begins = np.ones(len(bs), dtype=bool)
+            begins[1:] = bs[1:] != bs[:-1] + 1
+            run = k - np.maximum.accumulate(np.where(begins, k, 0)) + 1  # run length so far
+            j = np.minimum(np.searchsorted(bs, quotes - 1), len(bs) - 1)
+            quotes = quotes[~((bs[j] == quotes - 1) & (run[j] % 2 == 1))]
+        folded = a | 32  # "[" -> "{", "]" -> "}"
+        ev = np.flatnonzero((folded == 123) | (folded == 125))
+        ev = ev[((np.searchsorted(quotes, ev) + in_string) & 1) == 0]  # outside strings
+        d = depth + np.cumsum(np.where(folded[ev] == 123, 1, -1))
+        over = np.flatnonzero(d > limit)
+        if len(over):
+            return start + int(ev[over[0]])
+        if len(d):
+            depth = int(d[-1])
+        in_string = (in_string + len(quotes)) & 1
+        start = end
+    return None
+
+
+def _json_loads(
+    text: str,
+    path: PathLike,
+    line: int | None,
+    prefix: str = "",
+    raw: bytes | None = None,
+    *,
+    scan_first: bool = True,
+) -> Any:
+    """``json.loads`` with nesting bounded by :data:`MAX_JSON_DEPTH`.
+
+    ``raw``, if given, is the encoded text starting at ``line`` (ASCII-compatible, any
+    leading whitespace or BOM included): it is scanned instead of re-encoding ``text``.
+    ``scan_first=False`` scans only text that parsed (or hit the parser's recursion
+    limit), so that text that is not one JSON document (JSON lines) fails as invalid JSON
+    first.
+
+    Raises
+    ------
+    KGFormatError
+        Nested deeper than :data:`MAX_JSON_DEPTH` (or than Python's parser allows), with
+        the file, line and column; ``json.JSONDecodeError`` for other invalid JSON.
+    """
+    if scan_first:
+        _refuse_deep(text, path, line, prefix, raw)
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        _refuse_deep(text, path, line, prefix, raw)
+        raise KGFormatError(
+            f"{prefix}JSON nested too deeply for the parser", path=path, line=line
+        ) from None
+    if not scan_first:
+        _refuse_deep(text, path, line, prefix, raw)
+    return doc
+
+
+def _refuse_deep(
+    text: str, path: PathLike, line: int | None, prefix: str, raw: bytes | None
+) -> None:
+    """Raise :class:`KGFormatError` naming where ``text`` nests past the limit, if it does."""
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        data = text.encode("utf-8", "surrogatepass") if raw is None else raw
+        at = _too_deep(data)
+        if at is not None:
+            row = data.count(b"\n", 0, at)
+            col = at - (data.rfind(b"\n", 0, at) + 1)
+            column = len(data[at - col : at].decode("utf-8", "replace")) + 1
+            raise KGFormatError(
+                f"{prefix}JSON nested deeper than {MAX_JSON_DEPTH} levels (at column {column})",
+                path=path,
+                line=None if line is None else line + row,
+            )
+
+
+def read_tsv(
+    path: PathLike,
+    *,
+    header: bool = False,
+    encoding: str = "utf-8",
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> KnowledgeGraph:
     """Read a TSV file of ``head<TAB>relation<TAB>tail`` lines.
 
     Parameters
@@ -106,6 +381,8 @@ def read_tsv(path: PathLike, *, header: bool = False, encoding: str = "utf-8") -
         Skip the first non-blank line (PyKEEN files have no header; default False).
     encoding : str
         Text encoding (default UTF-8).
+    max_line_bytes : int
+        Longest accepted line (default :data:`MAX_LINE_BYTES`, 16 MiB).
 
     Returns
     -------
@@ -116,12 +393,13 @@ def read_tsv(path: PathLike, *, header: bool = False, encoding: str = "utf-8") -
     Raises
     ------
     KGFormatError
-        A line without exactly three tab-separated fields, an empty field, or bytes that
-        do not decode; the message names the file and line.
+        A line without exactly three tab-separated fields, an empty field, bytes that
+        do not decode (a UTF-16 file is named as such), or a line longer than
+        ``max_line_bytes``; the message names the file and line.
     """
     b = _Builder(source=str(path), path=path)
     skip_header = header
-    for first, lines in _decode_lines(path, encoding):
+    for first, lines in _decode_lines(path, encoding, max_line_bytes):
         heads: list[str] = []
         rels: list[str] = []
         tails: list[str] = []
@@ -167,6 +445,7 @@ def read_jsonl(
     tail_type: str = "tail_type",
     provenance: str = "provenance",
     encoding: str = "utf-8",
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> KnowledgeGraph:
     """Read one JSON object per line.
 
@@ -182,22 +461,25 @@ def read_jsonl(
         Optional key with ``real`` / ``synthetic`` / ``counterfactual``.
     encoding : str
         Text encoding.
+    max_line_bytes : int
+        Longest accepted line (default :data:`MAX_LINE_BYTES`, 16 MiB).
 
     Raises
     ------
     KGFormatError
-        Invalid JSON, a line that is not an object, a missing or empty key, or an entity
-        given two different types; the message names the file and line.
+        Invalid JSON, JSON nested deeper than :data:`MAX_JSON_DEPTH`, a line that is not
+        an object, a missing or empty key, an entity given two different types, or a
+        line longer than ``max_line_bytes``; the message names the file and line.
     """
     b = _Builder(source=str(path), path=path)
-    for first, lines in _decode_lines(path, encoding):
+    for first, lines in _decode_lines(path, encoding, max_line_bytes):
         for i, line in enumerate(lines):
             lineno = first + i
             if not line.strip():
                 b.skipped += 1
                 continue
             try:
-                obj = json.loads(line)
+                obj = _json_loads(line, path, lineno)
             except json.JSONDecodeError as e:
                 raise KGFormatError(
                     f"invalid JSON: {e.msg} at column {e.colno}", path=path, line=lineno
@@ -238,6 +520,7 @@ def read_csv(
     provenance: str | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8",
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> KnowledgeGraph:
     r"""Read a CSV file whose header names the columns.
 
@@ -253,15 +536,20 @@ def read_csv(
         Field delimiter (``","``; use ``";"`` or ``"\\t"`` as needed).
     encoding : str
         Text encoding.
+    max_line_bytes : int
+        Longest accepted line (default :data:`MAX_LINE_BYTES`, 16 MiB).
 
     Raises
     ------
     KGFormatError
-        A missing column (the message lists the header), a short row, an empty field or
-        undecodable bytes; the message names the file and line.
+        A missing column (the message lists the header), a short row, an empty field,
+        undecodable bytes or a line longer than ``max_line_bytes``; the message names the
+        file and line.
     """
     b = _Builder(source=str(path), path=path)
-    text_lines = (ln + "\n" for _, chunk in _decode_lines(path, encoding) for ln in chunk)
+    text_lines = (
+        ln + "\n" for _, chunk in _decode_lines(path, encoding, max_line_bytes) for ln in chunk
+    )
     reader = csv.reader(text_lines, delimiter=delimiter)
     try:
         header_row = next(reader)
@@ -390,7 +678,7 @@ def _evidence_triples(ev: Any, where: str, path: PathLike) -> list[tuple[Any, An
     """Normalize one row's ``evidences`` value to a list of 3-tuples."""
     if isinstance(ev, str):
         try:
-            ev = json.loads(ev)
+            ev = _json_loads(ev, path, None, prefix=f"{where}: evidences string: ")
         except json.JSONDecodeError:
             raise KGFormatError(
                 f"{where}: evidences is a string that is not JSON", path=path
@@ -462,6 +750,8 @@ def _2wiki_rows(path: PathLike, encoding: str) -> Iterator[tuple[str, Any]]:
             data = fh.read()
         except (OSError, EOFError, zlib.error) as e:
             raise KGFormatError(f"cannot read compressed data ({e})", path=path) from None
+    if _ascii_compatible(encoding):
+        _sniff_encoding(data[:4096], path, encoding)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
@@ -472,7 +762,9 @@ def _2wiki_rows(path: PathLike, encoding: str) -> Iterator[tuple[str, Any]]:
     text = text.removeprefix("\ufeff")
     stripped = text.lstrip(" \t\r\n")
     try:
-        doc = json.loads(stripped)
+        raw = data if _ascii_compatible(encoding) else None  # scanned from line 1
+        lead = 1 if raw is not None else 1 + text.count("\n", 0, len(text) - len(stripped))
+        doc = _json_loads(stripped, path, lead, raw=raw, scan_first=False)
         lines_mode = False
     except json.JSONDecodeError as e:
         if not stripped.startswith("{"):
@@ -483,7 +775,7 @@ def _2wiki_rows(path: PathLike, encoding: str) -> Iterator[tuple[str, Any]]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = _json_loads(line, path, i)
             except json.JSONDecodeError as e:
                 raise KGFormatError(f"invalid JSON: {e.msg}", path=path, line=i) from None
             if not isinstance(row, dict) or "evidences" not in row:
@@ -581,7 +873,26 @@ def from_networkx(
     """Build a :class:`KnowledgeGraph` from a directed networkx graph.
 
     See :meth:`KnowledgeGraph.from_networkx`.
+
+    Raises
+    ------
+    TypeError
+        ``graph`` is not a networkx graph (``None``, a list of edges, ...).
+    ValueError
+        An undirected graph, or two nodes with the same string label.
+    KGFormatError
+        An edge without a relation or with a bad provenance.
     """
+    if not all(hasattr(graph, a) for a in ("is_directed", "is_multigraph", "nodes", "edges")):
+        raise TypeError(
+            "from_networkx: graph must be a networkx DiGraph or MultiDiGraph, got "
+            f"{type(graph).__name__}"
+            + (
+                " (for a list of triples use KnowledgeGraph.from_triples)"
+                if isinstance(graph, (list, tuple))
+                else ""
+            )
+        )
     if not graph.is_directed():
         raise ValueError(
             "from_networkx needs a directed graph (DiGraph or MultiDiGraph); an undirected "

@@ -59,6 +59,9 @@ class _Builder:
     conflicts and the load report work the same everywhere.
     """
 
+    #: Pending records that trigger the first merge of duplicates (see :meth:`compact`).
+    COMPACT_MIN = 1 << 20
+
     def __init__(self, source: str = "<memory>", path: PathLike | None = None) -> None:
         self.source = source
         self.path = path
@@ -72,6 +75,9 @@ class _Builder:
         self.tails: list[int] = []
         self.prov: list[int] = []
         self.skipped = 0
+        self.records = 0  # records added (the pending lists plus the merged arrays)
+        self._merged: tuple[IntArray, IntArray, IntArray, npt.NDArray[np.uint8]] | None = None
+        self._compact_at = self.COMPACT_MIN  # merge when this many records are pending
 
     @classmethod
     def extending(cls, kg: KnowledgeGraph, source: str) -> _Builder:
@@ -127,6 +133,9 @@ class _Builder:
         self.rels.append(r)
         self.tails.append(t)
         self.prov.append(provenance.code)
+        self.records += 1
+        if len(self.heads) >= self._compact_at:
+            self.compact()
 
     def add_triples(
         self, triples: Iterable[Triple | Sequence[str]], provenance: Provenance
@@ -156,6 +165,52 @@ class _Builder:
         rsd = rel.setdefault
         self.rels.extend([rsd(x, len(rel)) for x in relations])
         self.prov.extend([provenance.code] * len(heads))
+        self.records += len(heads)
+        if len(self.heads) >= self._compact_at:
+            self.compact()
+
+    def _arrays(self) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.uint8]]:
+        """The merged facts followed by the pending records, as arrays."""
+        pending = (
+            np.asarray(self.heads, dtype=np.int64),
+            np.asarray(self.rels, dtype=np.int64),
+            np.asarray(self.tails, dtype=np.int64),
+            np.asarray(self.prov, dtype=np.uint8),
+        )
+        if self._merged is None:
+            return pending
+        h, r, t, p = (np.concatenate([m, x]) for m, x in zip(self._merged, pending))
+        return h, r, t, p
+
+    def compact(self) -> None:
+        """Merge duplicate records now (the most trusted provenance wins), in place.
+
+        Readers stream records into the builder; merging whenever the pending records
+        reach the number of distinct facts so far (at least :attr:`COMPACT_MIN`) keeps the
+        memory proportional to the distinct facts, not to the lines read (a file of one
+        triple repeated a billion times), at an amortized ``O(log)`` cost per record.
+        """
+        h, r, t, p = self._arrays()
+        self.heads, self.rels, self.tails, self.prov = [], [], [], []
+        n, nr = max(len(self.entities), 1), max(len(self.relations), 1)
+        if len(h):
+            first = np.empty(len(h), dtype=bool)
+            first[0] = True
+            if n * nr * n < 2**62:
+                key = (h * nr + r) * n + t
+                order = np.argsort(key, kind="stable")
+                sk = key[order]
+                np.not_equal(sk[1:], sk[:-1], out=first[1:])
+            else:  # pragma: no cover - astronomically large id spaces
+                order = np.lexsort((t, r, h))
+                hs, rs, ts = h[order], r[order], t[order]
+                first[1:] = (hs[1:] != hs[:-1]) | (rs[1:] != rs[:-1]) | (ts[1:] != ts[:-1])
+            starts = np.flatnonzero(first)
+            p = np.minimum.reduceat(p[order], starts)
+            keep = order[starts]
+            h, r, t = h[keep], r[keep], t[keep]
+        self._merged = (h, r, t, p)
+        self._compact_at = max(self.COMPACT_MIN, len(h))
 
     def set_type(
         self, entity: object, type_: object, line: int | None = None, *, override: bool = False
@@ -184,20 +239,14 @@ class _Builder:
         if self.entity_type:
             idx = np.fromiter(self.entity_type.keys(), dtype=np.int64)
             etypes[idx] = np.fromiter(self.entity_type.values(), dtype=np.int32)
-        arrays = [
-            np.asarray(x, dtype=dt)
-            for x, dt in (
-                (self.heads, np.int64),
-                (self.rels, np.int64),
-                (self.tails, np.int64),
-                (self.prov, np.uint8),
-            )
-        ]
+        arrays: list[npt.NDArray[Any]] = list(self._arrays())
+        records = self.records
         if base is not None:
             old = (base.head_ids, base.relation_ids, base.tail_ids, base.provenance_codes)
             arrays = [np.concatenate([o, a]) for o, a in zip(old, arrays)]
+            records += base.num_facts
         h, r, t, prov = arrays
-        return KnowledgeGraph.from_arrays(
+        kg = KnowledgeGraph.from_arrays(
             h,
             r,
             t,
@@ -207,8 +256,13 @@ class _Builder:
             types=list(self.types),
             provenance=prov,
             source=self.source,
+            records=records,
             skipped=self.skipped,
         )
+        if records != len(h):  # duplicates merged before from_arrays saw them
+            rep = kg._load_report
+            kg._load_report = rep.model_copy(update={"duplicates": records - kg.num_facts})
+        return kg
 
 
 class KGSummary(BaseModel):
@@ -480,21 +534,21 @@ class KnowledgeGraph:
         return kg
 
     @classmethod
-    def from_tsv(cls, path: PathLike, *, header: bool = False) -> KnowledgeGraph:
+    def from_tsv(cls, path: PathLike, *, header: bool = False, **options: Any) -> KnowledgeGraph:
         """Read ``head<TAB>relation<TAB>tail`` lines (PyKEEN convention; ``.gz`` works).
 
-        See :func:`kgaug.io.read_tsv`.
+        See :func:`kgaug.io.read_tsv` (``encoding``, ``max_line_bytes``).
         """
         from kgaug.io import read_tsv
 
-        return read_tsv(path, header=header)
+        return read_tsv(path, header=header, **options)
 
     @classmethod
-    def from_jsonl(cls, path: PathLike, **keys: str) -> KnowledgeGraph:
+    def from_jsonl(cls, path: PathLike, **options: Any) -> KnowledgeGraph:
         """Read one JSON object per line. See :func:`kgaug.io.read_jsonl`."""
         from kgaug.io import read_jsonl
 
-        return read_jsonl(path, **keys)
+        return read_jsonl(path, **options)
 
     @classmethod
     def from_csv(cls, path: PathLike, **options: Any) -> KnowledgeGraph:

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from kgaug._validate import check_seed
+
 __all__ = ["LabelStyle", "NameGenerator"]
 
 _NUMBER = re.compile(r"^-?\d+$")
@@ -168,7 +170,7 @@ class NameGenerator:
     def __init__(
         self, seed: int = 0, taken: Iterable[str] = (), year_range: tuple[int, int] = (1900, 2020)
     ) -> None:
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(check_seed(seed))
         self._taken = set(taken)
         self._widen = 0
         self._years = year_range

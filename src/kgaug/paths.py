@@ -19,7 +19,7 @@ import numpy.typing as npt
 from kgaug._counting import SparseCounts, chain_counts_sparse
 from kgaug._index import PathIndex, _indptr, expand_products, path_index
 from kgaug._validate import EXACT_HOPS as _EXACT_HOPS
-from kgaug._validate import CountMode, check_bool, check_count, check_hops
+from kgaug._validate import CountMode, check_bool, check_count, check_hops, check_seed
 from kgaug.errors import UnknownLabelError
 from kgaug.kg import KnowledgeGraph
 from kgaug.records import Chain, FiveTuple
@@ -630,7 +630,7 @@ def sample_paths(
     masks = _allowed_labels(kg, n, relations, directed)
     idx = path_index(kg, directed)
     labels = chain_labels(kg, directed)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, allow_none=True))
     sampler = _WalkSampler(idx, masks)
     total_paths: int | None = None
     if n in EXACT_HOPS:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from kgaug._table import html_table, text_table
-from kgaug._validate import CountMode, check_bool, check_count, check_hops, check_positive
+from kgaug._validate import CountMode, check_bool, check_count, check_hop_list, check_positive
 from kgaug.errors import UnknownLabelError
 from kgaug.kg import KnowledgeGraph
 from kgaug.paths import ChainCounts, chain_counts
@@ -295,7 +296,9 @@ class PhiReport(BaseModel):
 
 def _needed(inferred: int, atomic: int, phi_g: float) -> int:
     """Smallest k >= 0 with ``(inferred + k) / atomic >= phi_g`` (the verdict's own test)."""
-    k = max(0, math.ceil(phi_g * atomic) - inferred)
+    k = max(0, math.ceil(Fraction(phi_g) * atomic) - inferred)  # exact: no overflow
+    if inferred + k > 2**53:  # past float precision the float test below cannot tell
+        return k  # k from k - 1 (it would count down one by one); k is exact
     while k > 0 and (inferred + k - 1) / atomic >= phi_g:
         k -= 1
     while (inferred + k) / atomic < phi_g:
@@ -360,14 +363,7 @@ def compute_phi(
     """
     if not isinstance(kg, KnowledgeGraph):
         raise TypeError(f"expected a KnowledgeGraph, got {type(kg).__name__}")
-    if isinstance(hops, (str, bytes)):
-        raise TypeError(f"hops must be an int or a sequence of ints, got {hops!r}")
-    hop_list = [hops] if isinstance(hops, (int, np.integer)) else list(hops)
-    if not hop_list:
-        raise ValueError("hops is empty; give an int (2 or 3) or a tuple such as (2, 3)")
-    hop_t = tuple(check_hops(h) for h in hop_list)
-    if len(set(hop_t)) != len(hop_t):
-        raise ValueError(f"hops {hop_t} repeats a chain length")
+    hop_t = check_hop_list(hops)
     mode = check_count(count)
     g = check_positive(phi_g, "phi_g")
     directed = check_bool(directed, "directed")

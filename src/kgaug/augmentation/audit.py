@@ -354,33 +354,45 @@ def audit(
         counts.sum_duplicates()
         B = counts.copy()
         B.data[:] = 1.0
-        etypes = [augmented.types[c] if c >= 0 else None for c in augmented.entity_type_codes[new]]
+        tcodes = augmented.entity_type_codes[new]
         fits: npt.NDArray[np.bool_] = np.zeros((len(new), len(roles)), dtype=bool)
         if roles:
             outside = np.asarray(B @ (~allowed).T.astype(np.float64))
             fits = np.asarray(outside == 0)
-            for ki, role in enumerate(roles):
-                fits[:, ki] &= np.array([t == role.type for t in etypes], dtype=bool)
+            code_of = {t: i for i, t in enumerate(augmented.types)}
+            role_codes = np.array([code_of.get(r.type, -2) if r.type else -1 for r in roles])
+            fits &= tcodes[:, None] == role_codes[None, :]
             # what others say of a new entity must all be said of one real entity of its
-            # role (no fictitious person is both a mother and a father)
-            tails_of = [
-                frozenset(x for x in B[j].indices.tolist() if x % 2) for j in range(len(new))
-            ]
-            seen: dict[tuple[int, frozenset[int]], bool] = {}
-            for j, ts in enumerate(tails_of):
-                if not ts:
-                    continue
-                for kk in np.flatnonzero(fits[j]).tolist():
-                    key = (kk, ts)
-                    if key not in seen:
-                        seen[key] = schema.has_witness(ts, kk)
-                    fits[j, kk] = seen[key]
+            # role (no fictitious person is both a mother and a father): one witness test
+            # per distinct (role, set of tail sides), not per entity
+            odd = sp.csr_matrix(B[:, 1::2])
+            odd.sort_indices()
+            tail_keys = np.split(2 * odd.indices + 1, odd.indptr[1:-1])
+            key_id: dict[bytes, int] = {}
+            sets: list[frozenset[int]] = []
+            inv = np.empty(len(new), dtype=np.int64)
+            for j, tk in enumerate(tail_keys):  # a dict lookup per entity; no sparse slicing
+                kb = tk.tobytes()
+                if kb not in key_id:
+                    key_id[kb] = len(sets)
+                    sets.append(frozenset(tk.tolist()))
+                inv[j] = key_id[kb]
+            nonempty = np.array([bool(t) for t in sets], dtype=bool)[inv]
+            e_idx, kks = np.nonzero(fits & nonempty[:, None])
+            pairs = np.unique(np.stack([inv[e_idx], kks], axis=1), axis=0)
+            ok = np.array([schema.has_witness(sets[u], int(kk)) for u, kk in pairs], dtype=bool)
+            bad = pairs[~ok]
+            if len(bad):
+                table = np.ones((len(sets), len(roles)), dtype=bool)
+                table[bad[:, 0], bad[:, 1]] = False
+                fits &= table[inv]
         has_fit: npt.NDArray[np.bool_] = np.asarray(fits.any(axis=1))
-        for j in range(len(new)):
-            if has_fit[j]:
-                new_by_role[roles[int(np.argmax(fits[j]))].name] += 1
-            else:
-                new_by_role["(no role)"] += 1
+        if roles:
+            per_role = np.bincount(np.argmax(fits[has_fit], axis=1), minlength=len(roles))
+            for ki in np.flatnonzero(per_role).tolist():
+                new_by_role[roles[ki].name] += int(per_role[ki])
+        if not has_fit.all():
+            new_by_role["(no role)"] += int((~has_fit).sum())
         bad_new = np.zeros(augmented.num_entities, dtype=bool)
         bad_new[new[~has_fit]] = True
         touched = bad_new[A_h] | bad_new[A_t]
@@ -390,8 +402,9 @@ def audit(
             desc = "; ".join(
                 f"{'tail' if x % 2 else 'head'} of '{schema_rel(schema, x // 2)}'" for x in s
             )
+            kind = augmented.types[tcodes[j]] if tcodes[j] >= 0 else "untyped"
             examples.append(
-                f"new entity '{ents[new[j]]}' ({etypes[j] or 'untyped'}): {desc}: no role of "
+                f"new entity '{ents[new[j]]}' ({kind}): {desc}: no role of "
                 "the real data has all of these (or no real entity of it is the tail of all)"
             )
         # degree outliers: more facts of one side than any real entity

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
+from kgaug._validate import check_seed
 from kgaug.kg import KnowledgeGraph
 from kgaug.names import LabelStyle, NameGenerator
 from kgaug.records import Provenance
@@ -309,8 +310,7 @@ def augment_comparison(
     num_new = int(num_new)
     if num_new < 0:
         raise ValueError(f"num_new must be >= 0, got {num_new}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    seed = check_seed(seed)
     if not isinstance(balance, bool):
         raise TypeError(f"balance must be True or False, got {balance!r}")
     if entity_type is not None and (not isinstance(entity_type, str) or not entity_type.strip()):

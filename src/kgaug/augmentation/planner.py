@@ -26,7 +26,11 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
+
+import numpy as np
 
 from kgaug import bounds
 from kgaug._progress import progress_bar
@@ -78,6 +82,7 @@ class _State:
     report: PhiReport
     n_min: int = 2
     max_hops: int = 2
+    budget_words: str = "max_new_facts"
     rounds: int = 0
     budget_hit: bool = False
     new_roles: dict[str, int] = field(default_factory=dict)
@@ -388,9 +393,9 @@ def _rows(st: _State) -> list[RelationPlan]:
             if not a.generalizable:
                 reason = st.why.get(rel, "stopped after max_rounds")
                 if st.budget_hit:
-                    status, reason = "budget", f"max_new_facts={st.budget} reached first"
+                    status, reason = "budget", f"{st.budget_words} reached first"
         elif st.budget_hit and fic is not None and fic.options(st.factory, rel, g):
-            status, reason = "budget", f"max_new_facts={st.budget} reached first"
+            status, reason = "budget", f"{st.budget_words} reached first"
         else:
             status = "unreachable"
             parts = []
@@ -490,6 +495,61 @@ def _check_args(
     return g, strategies, seed, max_rounds, max_reuse, max_new_facts, overall
 
 
+#: Without ``max_new_facts``, a target whose cheapest template alone needs more synthetic
+#: facts than this many times the graph's facts (and at least ``_MIN_CAP``) is refused.
+_ABSURD_FACTOR = 100
+_MIN_CAP = 100_000
+
+
+def _refuse_absurd(
+    kg: KnowledgeGraph,
+    g: float,
+    c: int,
+    hops: tuple[int, ...],
+    max_reuse: int,
+    budget: int | None,
+) -> None:
+    """Refuse, in O(E), a local ratio no template of the allowed size can give.
+
+    Every new fact must take part in at least ``c`` chains. A fact sits at one of ``n``
+    positions of an ``n``-hop chain, and the chains through it at one position are at most
+    ``Delta^(n-1)`` when no entity near it has more than ``Delta`` facts; so with the
+    lengths in ``hops`` (longest ``n``) some entity needs at least ``Delta = (c / (n
+    |hops|))^(1/(n-1))`` facts (``c / 2`` for 2-hop chains: the facts into the head plus
+    the facts out of the tail). An existing entity has at most ``D`` facts (the graph's
+    largest degree) plus ``max_reuse`` new ones, so no template has fewer than
+    ``Delta - D - max_reuse`` new facts.
+    """
+    deg = np.bincount(kg.head_ids, minlength=kg.num_entities) + np.bincount(
+        kg.tail_ids, minlength=kg.num_entities
+    )
+    d_max = int(deg.max()) if deg.size else 0
+    n = max(hops)
+    log_delta = (math.log(c) - math.log(n * len(hops))) / (n - 1)
+    delta = math.exp(log_delta) if log_delta < 700 else math.inf
+    floor_f = delta - d_max - max_reuse
+    floor = math.inf if floor_f > 1e300 else max(0, math.floor(floor_f))
+    cap = budget if budget is not None else max(_MIN_CAP, _ABSURD_FACTOR * kg.num_facts)
+    if floor > cap:
+        which = (
+            f"max_new_facts={budget:,}"
+            if budget is not None
+            else f"the default budget of {cap:,} facts ({_ABSURD_FACTOR} x the graph's "
+            f"{kg.num_facts:,}, at least {_MIN_CAP:,}; pass max_new_facts to allow more)"
+        )
+        c_s, floor_s = (
+            f"{x:,}" if x < 10**12 else "inf" if x == math.inf else f"{Decimal(x):.3g}"
+            for x in (c, floor)
+        )
+        chains = "2-hop facts" if hops == (2,) else f"chains of {'/'.join(map(str, hops))} hops"
+        raise AugmentationError(
+            f"phi_g={g:g} cannot be reached at this graph's size: every new fact must take "
+            f"part in at least c = {c_s} {chains}, and with the best-connected entity at "
+            f"{d_max:,} facts (max_reuse={max_reuse}) each template needs at least "
+            f"{floor_s} synthetic facts, more than {which}. Lower phi_g."
+        )
+
+
 def plan_augmentation(
     kg: KnowledgeGraph,
     phi_g: float = 3.6,
@@ -554,7 +614,9 @@ def plan_augmentation(
     max_rounds : int
         Augment-and-recount rounds before giving up on a relation.
     max_new_facts : int, optional
-        Budget; stop adding when exceeded (a warning says so).
+        Budget; stop adding when exceeded (a warning says so). Default: 100 times the
+        graph's facts, at least 100,000. A target whose smallest possible template alone
+        exceeds the budget is refused at once (:class:`~kgaug.errors.AugmentationError`).
     max_reuse : int
         How often one existing entity may be the attachment point of new facts.
     proposer : callable, optional
@@ -573,7 +635,8 @@ def plan_augmentation(
     ValueError
         Unknown strategy, ``"llm"`` without a proposer, bad margins or budgets.
     kgaug.errors.AugmentationError
-        A ``dataset_phi`` that no strategy can reach (the message says why and what
+        A ``phi_g`` no template within the budget can give, or a ``dataset_phi`` that no
+        strategy can reach (the message says why and what
         would help).
     """
     g, strategies, seed, max_rounds, max_reuse, max_new_facts, overall = _check_args(
@@ -594,7 +657,13 @@ def plan_augmentation(
     before = compute_phi(kg, hops, mode, directed, g, progress=False)
     n_min, max_hops = min(before.hops), max(before.hops)
     wanted = [r for r in wanted if before.relations[r].atomic]
-    c = max(math.ceil(g * (1.0 + margin)), 1)
+    c = max(math.ceil(Fraction(g) * (1 + Fraction(margin))), 1)  # exact: never overflows
+    _refuse_absurd(kg, g, c, before.hops, max_reuse, max_new_facts)
+    if max_new_facts is None:  # never unbounded: a default budget relative to the graph
+        max_new_facts = max(_MIN_CAP, _ABSURD_FACTOR * kg.num_facts)
+        budget_words = f"the default budget of {max_new_facts:,} new facts (max_new_facts)"
+    else:
+        budget_words = f"max_new_facts={max_new_facts}"
     schema = real_schema(kg)
     failing = [r for r in wanted if before.relations[r].generalizable is False]
     factory = GadgetFactory(kg, schema, c, favour=set(failing), deep=n_min >= 3)
@@ -608,7 +677,7 @@ def plan_augmentation(
             st0 = _State(
                 kg=kg, g=g, hops=hops, mode=mode, directed=directed, wanted=wanted,
                 strategies=strategies, seed=seed, c=c, max_rounds=max_rounds,
-                budget=max_new_facts, schema=schema, factory=factory,
+                budget=max_new_facts, budget_words=budget_words, schema=schema, factory=factory,
                 inst=Instantiator(factory, seed, max_reuse), before=before, overall=overall,
                 target=target, current=kg, report=before,
             )  # fmt: skip
@@ -616,6 +685,7 @@ def plan_augmentation(
     st = _State(
         kg=kg, g=g, hops=hops, mode=mode, directed=directed, wanted=wanted,
         strategies=strategies, seed=seed, c=c, max_rounds=max_rounds, budget=max_new_facts,
+        budget_words=budget_words,
         schema=schema, factory=factory, inst=Instantiator(factory, seed, max_reuse),
         before=before, overall=overall, target=target, current=kg, report=before,
         n_min=n_min, max_hops=max_hops,
@@ -638,6 +708,13 @@ def plan_augmentation(
             expected = _fill_targets(st, ctx, overall_short, target_short)
             _raise_relations(st, ctx, todo)
             if not ctx.facts:
+                room = ctx.room()
+                fic = st.fictitious
+                if room is not None and fic is not None:
+                    sizes = [fic.cheapest(st.factory, st.report, r, st.g) for r in todo]
+                    known = [x for x in sizes if x is not None]
+                    if known and room < min(known):
+                        st.budget_hit = True  # what is left of the budget fits no template
                 for r in todo:
                     st.why.setdefault(r, "no strategy could add more facts")
                 if target_short:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgaug._validate import check_seed
 from kgaug.kg import KnowledgeGraph
 
 __all__ = ["powerlaw_kg", "random_kg"]
@@ -64,7 +65,7 @@ def powerlaw_kg(
             f"{num_facts} facts do not fit comfortably among {n}^2 pairs x {num_relations} "
             "relations; lower branching"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     w = np.arange(1, n + 1, dtype=np.float64) ** (-1.0 / (exponent - 1.0))
     w /= w.sum()
     p_out = w[rng.permutation(n)]
@@ -115,7 +116,7 @@ def random_kg(
         raise ValueError(
             f"num_facts must be in 0..{slots} (ordered pairs x relations), got {num_facts}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     keys = rng.choice(slots, size=num_facts, replace=False)
     pair, r = np.divmod(keys, num_relations)
     h, t = np.divmod(pair, num_entities - 1)

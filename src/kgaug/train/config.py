@@ -39,7 +39,7 @@ RESUMABLE_FIELDS = frozenset(
 class TrainConfig(BaseModel):
     """Everything that defines a training run (validated; build one or start from a preset).
 
-    Parameters
+    Attributes
     ----------
     n_layer, n_embd, n_head : int
         GPT-2 depth, width and attention heads (``n_embd`` divisible by ``n_head``).
@@ -123,7 +123,7 @@ class TrainConfig(BaseModel):
     (4, 100)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # model
     n_layer: int = Field(4, ge=1)
@@ -219,7 +219,9 @@ class TrainConfig(BaseModel):
 #: steps, constant schedule, 1.5M steps, fp16 with a loss scaler; CUDA only).
 #: ``cpu-small``: a 4-layer, 128-wide model that groks Wang et al.'s comparison task OOD
 #: on a 2-core CPU in minutes (batch 128, atomic facts 8x, weight decay 1, linear decay
-#: over 4,000 steps; see ``examples/grok_comparison_cpu.py``). ``tiny``: for tests.
+#: over 4,000 steps; see ``examples/grok_comparison_cpu.py``), and with
+#: ``max_steps=20_000`` their composition task in distribution, late
+#: (``examples/grok_composition_cpu.py``). ``tiny``: for tests.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": dict(
         n_layer=8,

@@ -353,6 +353,20 @@ def _oom_message(
     )
 
 
+def _diverged_message(step: int, config: TrainConfig, ckpt_root: Path | None) -> str:
+    ckpt = latest_checkpoint(ckpt_root) if ckpt_root is not None else None
+    kept = (
+        f"The last good checkpoint, {ckpt}, is kept (nothing was saved after the loss diverged)."
+        if ckpt is not None
+        else "No checkpoint was saved before it."
+    )
+    return (
+        f"the training loss became NaN or infinite at step {step} (lr={config.lr:g}, "
+        f"precision={config.precision!r}, grad_clip={config.grad_clip}). {kept} Lower lr, "
+        "keep grad_clip on, or use precision='fp32', and train again in a new output folder."
+    )
+
+
 # --------------------------------------------------------------------------- train
 def train(
     dataset: Dataset | PathLike,
@@ -391,7 +405,8 @@ def train(
     TrainError
         CUDA requested where there is none, an empty OOD split, a resume whose
         configuration or dataset differs from the checkpoint, ``out`` already holding a
-        checkpoint without ``resume=True``, out of memory.
+        checkpoint without ``resume=True``, out of memory, a training loss that became NaN
+        or infinite (the message names the step; no checkpoint is saved after it).
     kgaug.train.MissingTokenError
         The dataset has tokens the (resumed) vocabulary lacks.
 
@@ -657,6 +672,17 @@ def train(
     stop_reason = "max_steps"
     t_loop = time.perf_counter()
     steps_done = 0
+    # the first step whose loss was NaN or infinite (-1: none), kept on the device so that
+    # checking it costs no synchronization per step; read before any evaluation or save
+    bad_step = torch.full((), -1, dtype=torch.long, device=device)
+
+    def check_finite() -> None:
+        first = bad_step.clone()
+        if distributed:  # every process stops at the same check
+            torch.distributed.all_reduce(first, op=torch.distributed.ReduceOp.MAX)
+        if first.item() >= 0:
+            raise TrainError(_diverged_message(int(first.item()), config, ckpt_root))
+
     try:
         with progress_bar(
             total=config.max_steps,
@@ -675,6 +701,9 @@ def train(
                 model.train()
                 with autocast():
                     loss = _loss(net(x, pos), tgt)
+                bad_step = torch.where(
+                    (bad_step < 0) & ~torch.isfinite(loss.detach()), step + 1, bad_step
+                )
                 if distributed and config.tokenization == "text":
                     # answers differ in length: weight each process's token mean so that
                     # DDP's average over processes is the mean over the global batch's tokens
@@ -707,6 +736,7 @@ def train(
                 last = step == config.max_steps
                 on_cycle = step % config.eval_every == 0
                 if on_cycle or last:
+                    check_finite()
                     total = loss_sum.clone()
                     if distributed:
                         torch.distributed.all_reduce(total)
@@ -758,6 +788,7 @@ def train(
                     or stop_reason != "max_steps"
                     or step == config.max_steps
                 ):
+                    check_finite()  # never overwrite a good checkpoint with diverged weights
                     save(step)
                 if stop_reason != "max_steps":
                     break
@@ -768,6 +799,7 @@ def train(
     finally:
         if metrics_file is not None:
             metrics_file.close()
+    check_finite()
     loop_s = time.perf_counter() - t_loop
 
     # 6. save ---------------------------------------------------------------------------

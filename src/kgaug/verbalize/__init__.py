@@ -8,8 +8,9 @@ Every verbalizer has ``.verbalize(items) -> list[Question]``; items are :class:`
 plug in through the ``kgaug.verbalizers`` entry-point group. See :func:`get_verbalizer`.
 
 The LLM backends share one :class:`Engine`: bounded concurrency, an on-disk response
-cache, answer checks with bounded re-asks, resumable JSON-lines output and usage counts
-(:class:`RunStats`). Importing this package imports neither ``openai`` nor ``torch``.
+cache of accepted answers, answer checks with bounded re-asks, resumable JSON-lines
+output, size caps, rate limits, up-front estimates (:class:`RunEstimate`) and usage
+counts (:class:`RunStats`). Importing this package imports neither ``openai`` nor ``torch``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kgaug.verbalize.base import (
     Verbalizer,
     VerbalizerItem,
 )
-from kgaug.verbalize.engine import Completion, Engine, RunStats
+from kgaug.verbalize.engine import Completion, Engine, RateLimiter, RunEstimate, RunStats
 from kgaug.verbalize.items import read_items, write_questions
 from kgaug.verbalize.llm import LLMVerbalizer
 from kgaug.verbalize.openai_backend import OpenAIBackend
@@ -44,6 +45,8 @@ __all__ = [
     "OpenAIBackend",
     "Paraphraser",
     "Question",
+    "RateLimiter",
+    "RunEstimate",
     "RunStats",
     "TemplateVerbalizer",
     "TransformersBackend",

@@ -42,7 +42,9 @@ class Reply:
 
     ``content`` (and ``refusal``) make a normal chat completion; ``body`` replaces the
     whole JSON body (or, as a ``str``, is sent raw); ``status`` and ``headers`` allow
-    errors such as ``429`` with ``retry-after``; ``delay`` seconds pass before answering.
+    errors such as ``429`` with ``retry-after`` (a ``Content-Type`` header replaces
+    ``application/json``: an HTML page, an event stream); ``delay`` seconds pass before
+    answering.
     """
 
     content: str | None = ""
@@ -147,7 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            if not any(k.lower() == "content-type" for k in headers):
+                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             for k, v in headers.items():
                 self.send_header(k, v)
@@ -220,6 +223,13 @@ class _Server(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that hung up (a cancelled request); loud about the rest."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def record(self, request: dict[str, Any], headers: dict[str, str]) -> int:
         with self._lock:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from kgaug.errors import close_matches
+from kgaug.errors import FatalLLMError, close_matches
 from kgaug.kg import KnowledgeGraph
 from kgaug.records import ComparisonFact, Triple
 from kgaug.verbalize.base import Question, VerbalizerItem
@@ -35,6 +35,7 @@ from kgaug.verbalize.engine import (
     Backend,
     Completion,
     Engine,
+    RunEstimate,
     RunStats,
     Task,
     TaskResult,
@@ -145,16 +146,28 @@ class LLMVerbalizer:
         Overrides of :data:`kgaug.verbalize.prompts.DEFAULT_PROMPTS` by step.
     progress : bool, optional
         Progress bars.
+    max_reply_chars : int, optional
+        Replies longer than this are cut (and counted in ``last_run.truncated``);
+        default 32,768 characters (``None``: no cap).
+    reask_reply_chars : int
+        A re-ask sends the rejected reply cut to this many characters.
+    requests_per_minute, tokens_per_minute : float, optional
+        Client-side rate limits, applied to every HTTP request (retries included).
+    retry_failed : bool
+        Ask items that are ``"failed"`` in the resume file (``out=``) again; each method
+        with ``out=`` also takes ``retry_failed=`` for one call.
 
     Attributes
     ----------
     last_run : RunStats or None
-        Requests, cache hits, re-asks, tokens and failures of the last call.
+        HTTP requests, cache hits, re-asks, tokens and failures of the last call (also
+        of a call that a :class:`~kgaug.errors.FatalLLMError` stopped: ``fatal`` says why).
 
     Raises
     ------
     ValueError
-        An unknown step in ``prompts``, ``concurrency`` or ``max_attempts`` below 1.
+        An unknown step in ``prompts``, ``concurrency`` or ``max_attempts`` below 1, a
+        rate limit that is not a positive number.
 
     Examples
     --------
@@ -177,6 +190,11 @@ class LLMVerbalizer:
         examples: Sequence[tuple[str, str]] = DEFAULT_EXAMPLES,
         prompts: Mapping[str, str] | None = None,
         progress: bool | None = None,
+        max_reply_chars: int | None = 32_768,
+        reask_reply_chars: int = 1_000,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        retry_failed: bool = False,
     ) -> None:
         unknown = sorted(set(prompts or {}) - set(DEFAULT_PROMPTS))
         if unknown:
@@ -193,6 +211,11 @@ class LLMVerbalizer:
             cache_dir=cache_dir,
             max_attempts=max_attempts,
             progress=progress,
+            max_reply_chars=max_reply_chars,
+            reask_reply_chars=reask_reply_chars,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            retry_failed=retry_failed,
         )
         self.examples = tuple(examples)
         self.prompts = dict(prompts or {})
@@ -226,11 +249,58 @@ class LLMVerbalizer:
         self.close()
 
     def _run(
-        self, tasks: Sequence[Task], out: str | os.PathLike[str] | None, desc: str
+        self,
+        tasks: Sequence[Task],
+        out: str | os.PathLike[str] | None,
+        desc: str,
+        retry_failed: bool | None = None,
     ) -> list[TaskResult]:
-        results, stats = self.engine.run(tasks, out, desc)
+        try:
+            results, stats = self.engine.run(tasks, out, desc, retry_failed=retry_failed)
+        except FatalLLMError as e:
+            self.last_run = e.stats
+            raise
         self.last_run = stats
         return results
+
+    # ------------------------------------------------------------------ estimates
+    def estimate(
+        self,
+        items: Iterable[VerbalizerItem],
+        *,
+        out: str | os.PathLike[str] | None = None,
+        retry_failed: bool | None = None,
+    ) -> RunEstimate:
+        """What :meth:`verbalize` with these arguments would cost; sends nothing.
+
+        Items already in ``out`` or with an accepted answer in the cache cost nothing;
+        the others one request each (``max_attempts`` at most); tokens are estimated at
+        about 4 characters each; ``minutes`` is the least time under the rate limits.
+
+        Examples
+        --------
+        >>> from kgaug.verbalize.fake_server import FakeChatServer
+        >>> from kgaug.verbalize import get_verbalizer
+        >>> from kgaug.records import Triple
+        >>> with FakeChatServer() as server, get_verbalizer(
+        ...     "openai", base_url=server.base_url, model="fake", progress=False
+        ... ) as llm:
+        ...     est = llm.estimate([Triple(head="Roma", relation="director", tail="Cuaron")])
+        ...     (est.requests, est.max_requests, len(server.requests))
+        (1, 3, 0)
+        """
+        tasks = [self._question_task(it) for it in items]
+        return self.engine.estimate(tasks, out, retry_failed=retry_failed)
+
+    def estimate_parse(
+        self,
+        text: str | Sequence[str],
+        *,
+        out: str | os.PathLike[str] | None = None,
+        retry_failed: bool | None = None,
+    ) -> RunEstimate:
+        """What :meth:`parse` with these arguments would cost; sends nothing."""
+        return self.engine.estimate(self._graph_tasks(text), out, retry_failed=retry_failed)
 
     # ------------------------------------------------------------------ questions
     def _question_task(self, item: VerbalizerItem) -> Task:
@@ -270,7 +340,11 @@ class LLMVerbalizer:
         )
 
     def verbalize(
-        self, items: Iterable[VerbalizerItem], *, out: str | os.PathLike[str] | None = None
+        self,
+        items: Iterable[VerbalizerItem],
+        *,
+        out: str | os.PathLike[str] | None = None,
+        retry_failed: bool | None = None,
     ) -> list[Question]:
         """One question per item, in order (``status="failed"`` where the model failed).
 
@@ -281,9 +355,21 @@ class LLMVerbalizer:
         out : path, optional
             JSON-lines file to append finished items to as they arrive; a rerun with the
             same file skips them (resume after a crash).
+        retry_failed : bool, optional
+            Ask the items that are ``"failed"`` in ``out`` again (default: the
+            verbalizer's ``retry_failed``, off: they are kept as they are).
+
+        Raises
+        ------
+        FatalLLMError
+            The server cannot serve the run (bad key, unknown model, wrong URL, replies
+            that are not chat completions): it stopped within a few requests; what
+            finished is in ``out``; :attr:`last_run` has the counters and the message.
         """
         items = list(items)
-        results = self._run([self._question_task(it) for it in items], out, "verbalize")
+        results = self._run(
+            [self._question_task(it) for it in items], out, "verbalize", retry_failed
+        )
         questions = []
         for it, res in zip(items, results):
             if res.status == "ok":
@@ -328,19 +414,20 @@ class LLMVerbalizer:
         k: int,
         *,
         out: str | os.PathLike[str] | None = None,
+        retry_failed: bool | None = None,
     ) -> list[list[Question]]:
         """Up to ``k`` rephrasings of every question, asked concurrently.
 
         Rephrasings that change the answer, repeat the question or contain the answer are
         dropped; a question whose rephrasings all fail gets ``[]``, and so does a failed
         question (``status="failed"``: there is nothing to rephrase; it is not sent).
-        ``out`` makes the run resumable as in :meth:`verbalize`.
+        ``out`` and ``retry_failed`` work as in :meth:`verbalize`.
         """
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         asked = [i for i, q in enumerate(questions) if q.status == "ok" and q.question.strip()]
         tasks = [self._paraphrase_task(questions[i], k) for i in asked]
-        results = dict(zip(asked, self._run(tasks, out, "paraphrase")))
+        results = dict(zip(asked, self._run(tasks, out, "paraphrase", retry_failed)))
         out_lists: list[list[Question]] = [[] for _ in questions]
         for i, res in results.items():
             if res.status == "ok":
@@ -355,18 +442,7 @@ class LLMVerbalizer:
         return self.paraphrase_all([question], k)[0]
 
     # ------------------------------------------------------------------ graph parsing
-    def parse(
-        self,
-        text: str | Sequence[str],
-        *,
-        out: str | os.PathLike[str] | None = None,
-    ) -> KnowledgeGraph:
-        """A typed graph from text (one request per text; a list is parsed in parallel).
-
-        Texts for which the model returns no ``<Name; Type><relation><Name; Type>`` line
-        after the re-asks contribute nothing; :attr:`last_run` counts them as failed.
-        ``out`` makes the run resumable as in :meth:`verbalize`.
-        """
+    def _graph_tasks(self, text: str | Sequence[str]) -> list[Task]:
         texts = [text] if isinstance(text, str) else list(text)
         if not all(isinstance(t, str) for t in texts):
             raise TypeError("parse() takes a text or a list of texts (str)")
@@ -377,7 +453,7 @@ class LLMVerbalizer:
                 return None, "no line of the form <Name; Type><relation><Name; Type>"
             return [list(r) for r in rows], None
 
-        tasks = [
+        return [
             Task(
                 key=item_key("graph", t),
                 messages=graph_messages(t, prompts=self.prompts),
@@ -385,9 +461,26 @@ class LLMVerbalizer:
             )
             for t in texts
         ]
+
+    def parse(
+        self,
+        text: str | Sequence[str],
+        *,
+        out: str | os.PathLike[str] | None = None,
+        retry_failed: bool | None = None,
+    ) -> KnowledgeGraph:
+        """A typed graph from text (one request per text; a list is parsed in parallel).
+
+        Texts for which the model returns no ``<Name; Type><relation><Name; Type>`` line
+        after the re-asks contribute nothing; :attr:`last_run` counts them as failed
+        (with the reasons in ``last_run.reasons``). ``out`` and ``retry_failed`` work as
+        in :meth:`verbalize`, and so does the :class:`~kgaug.errors.FatalLLMError` that
+        stops a run the server cannot serve.
+        """
+        tasks = self._graph_tasks(text)
         triples: list[tuple[str, str, str]] = []
         types: dict[str, str] = {}
-        for res in self._run(tasks, out, "parse"):
+        for res in self._run(tasks, out, "parse", retry_failed):
             for h, ht, r, t, tt in res.value or []:
                 triples.append((h, r, t))
                 types.setdefault(h, ht)
@@ -514,6 +607,7 @@ class LLMVerbalizer:
         *,
         exclude: Iterable[str] = (),
         out: str | os.PathLike[str] | None = None,
+        retry_failed: bool | None = None,
     ) -> list[tuple[str, str]]:
         """New ``(location, country)`` pairs: the paper's ``generate_locations`` step.
 
@@ -538,6 +632,8 @@ class LLMVerbalizer:
             Names that must not come back (e.g. the locations already in the graph).
         out : path, optional
             Resume file, as in :meth:`verbalize`.
+        retry_failed : bool, optional
+            As in :meth:`verbalize`.
 
         Returns
         -------
@@ -580,7 +676,7 @@ class LLMVerbalizer:
         tasks = [self._locations_task(c, per_country, examples, taken) for c in wanted.values()]
         pairs: list[tuple[str, str]] = []
         given: set[str] = set()
-        for res in self._run(tasks, out, "locations"):
+        for res in self._run(tasks, out, "locations", retry_failed):
             for loc, country in res.value or []:
                 if _key(loc) not in given:
                     given.add(_key(loc))

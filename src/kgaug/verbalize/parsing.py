@@ -9,15 +9,22 @@ Two rules keep the data intact: list numbers count only when they run in sequenc
 (``1.``, ``2.``, ...), so "a population of 500. It ..." is not split; and names and
 answers lose only the emphasis *around* them (``**Paris**``), never characters inside
 (``C#``, ``Foo_Bar``).
+
+Every parser takes time about linear in the length of the text, whatever it holds (a
+reply of thousands of ``{``, unclosed ``<a>`` tags or long runs of spaces is read as
+fast as prose), and none recurses: JSON is read to a depth of :data:`MAX_JSON_DEPTH` at
+most. The engine cuts replies to ``max_reply_chars`` before they get here.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from typing import Any
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "parse_answer_tags",
     "parse_graph_lines",
     "parse_json_object",
@@ -26,14 +33,20 @@ __all__ = [
 ]
 
 _NUMBER = re.compile(r"(?:^|(?<=\s))(\d{1,3})[.)]\s+")
-_TAGGED = re.compile(r"<\s*a\s*>(.*?)<\s*/\s*a\s*>", re.IGNORECASE | re.DOTALL)
+_OPEN_TAG = re.compile(r"<\s*a\s*>", re.IGNORECASE)
+_CLOSE_TAG = re.compile(r"<\s*/\s*a\s*>", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t]{2,}")
 # one fact on one line: ``<Name; Type><relation><Name; Type>``; a missing type is "Object"
 _NAME = r"<[ \t]*([^<>;\n]+?)[ \t]*(?:;[ \t]*([^<>;\n]*?)[ \t]*)?>"
 _GRAPH = re.compile(_NAME + r"[ \t]*<[ \t]*([^<>\n]+?)[ \t]*>[ \t]*" + _NAME)
 # emphasis and code marks, and heading marks at the start of a line
 _MARKDOWN = re.compile(r"\*+|`+|^[ \t]*#+[ \t]+", re.MULTILINE)
 _EDGE_MARKS = "*_` \t\r\n"
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+#: Deepest nesting of a JSON object :func:`parse_json_object` accepts.
+MAX_JSON_DEPTH = 32
+#: Starting braces :func:`parse_json_object` tries per candidate text.
+_MAX_JSON_STARTS = 64
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+|\(?\d{1,3}[.)]\s+)")
 _SEPARATOR = re.compile(r"\s+[-–—|]\s+|\s*:\s+|,\s+")
 
@@ -52,7 +65,9 @@ def _clean_name(s: str) -> str:
     """Whitespace normalized and emphasis around the text removed (names, answers)."""
     s = " ".join(s.split())
     prev = None
-    while prev != s:
+    for _ in range(8):  # emphasis nests a few levels at most; bounded for '""""...'
+        if prev == s:
+            break
         prev = s
         s = s.strip(_EDGE_MARKS)
         if len(s) > 1 and s[0] == s[-1] and s[0] in "\"'":  # quoted: "Paris"
@@ -94,6 +109,29 @@ def parse_numbered(text: str) -> list[str]:
     return items
 
 
+def _tags(text: str) -> list[tuple[int, int, int, int]]:
+    """``(start, end, inner start, inner end)`` of every ``<a>...</a>``, in linear time.
+
+    The same pairs as the lazy pattern ``<a>(.*?)</a>``: an open tag takes the first
+    close tag after it, and the search goes on after that close tag. Many unclosed
+    ``<a>`` do not make it quadratic.
+    """
+    closes = list(_CLOSE_TAG.finditer(text))
+    starts = [m.start() for m in closes]
+    out: list[tuple[int, int, int, int]] = []
+    pos = 0
+    for m in _OPEN_TAG.finditer(text):
+        if m.start() < pos:
+            continue
+        i = bisect.bisect_left(starts, m.end())
+        if i == len(closes):
+            break  # no close tag after this one, nor after any later one
+        c = closes[i]
+        out.append((m.start(), c.end(), m.end(), c.start()))
+        pos = c.end()
+    return out
+
+
 def parse_answer_tags(text: str) -> list[tuple[str, str]]:
     """``(question, answer)`` pairs from ``question<a>answer</a>`` output.
 
@@ -104,18 +142,22 @@ def parse_answer_tags(text: str) -> list[tuple[str, str]]:
     """
     plain = _blank(text)  # same positions as text
     marks = _list_marks(plain)
+    mark_starts = [k.start() for k in marks]
+    mark_ends = [k.end() for k in marks]  # increasing too: marks do not overlap
     out = []
     prev_end = 0
-    for m in _TAGGED.finditer(text):
-        before = [k for k in marks if prev_end <= k.start() and k.end() <= m.start()]
-        if before:  # the question follows its number ("Sure! ... 1. What is ...?")
-            q = plain[before[-1].end() : m.start()]
+    for start, end, inner_start, inner_end in _tags(text):
+        # the marks in [prev_end, start): the last one whose end is not after the tag
+        lo = bisect.bisect_left(mark_starts, prev_end)
+        hi = bisect.bisect_right(mark_ends, start)
+        if hi > lo:  # the question follows its number ("Sure! ... 1. What is ...?")
+            q = plain[marks[hi - 1].end() : start]
         else:  # or stands on the last line before the tag
-            lines = [ln for ln in plain[prev_end : m.start()].splitlines() if ln.strip()]
+            lines = [ln for ln in plain[prev_end:start].splitlines() if ln.strip()]
             q = _BULLET.sub("", lines[-1]) if lines else ""
-        prev_end = m.end()
+        prev_end = end
         q = _clean(q)
-        a = _clean_name(m.group(1))
+        a = _clean_name(text[inner_start:inner_end])
         if q or a:
             out.append((q, a))
     return out
@@ -127,7 +169,8 @@ def parse_graph_lines(text: str) -> list[tuple[str, str, str, str, str]]:
     A fact must stand on one line; a missing type is ``"Object"``.
     """
     out = []
-    for m in _GRAPH.finditer(text):
+    # names lose inner runs of spaces anyway; without them the pattern stays linear
+    for m in _GRAPH.finditer(_SPACES.sub(" ", text)):
         h, ht, r, t, tt = (_clean_name(g or "") for g in m.groups())
         if h and r and t:
             out.append((h, ht or "Object", r, t, tt or "Object"))
@@ -170,19 +213,59 @@ def parse_location_lines(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def parse_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in ``text`` (bare, or in a code fence), else ``None``."""
+def _fences(text: str) -> list[str]:
+    """The contents of ```` ``` ```` code fences (a leading ``json`` dropped), linearly."""
+    out = []
+    start = text.find("```")
+    while start >= 0:
+        end = text.find("```", start + 3)
+        if end < 0:
+            break
+        body = text[start + 3 : end]
+        if body[:4].casefold() == "json":
+            body = body[4:]
+        out.append(body)
+        start = text.find("```", end + 3)
+    return out
+
+
+def _depth(obj: Any, limit: int) -> int:
+    """Nesting depth of a decoded JSON value, counted without recursion up to ``limit + 1``."""
+    deepest = 0
+    stack = [(obj, 1)]
+    while stack:
+        value, d = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, d)
+            if deepest > limit:
+                return deepest
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
+def parse_json_object(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> dict[str, Any] | None:
+    """The first JSON object in ``text`` (bare, or in a code fence), else ``None``.
+
+    Bounded whatever the text: at most 64 opening braces are tried per candidate (a
+    fence or the whole text), an object nested deeper than ``max_depth`` does not count
+    (nor do the objects inside it), and nothing in the text (thousands of ``{``, a
+    number of a million digits) raises.
+    """
     decoder = json.JSONDecoder()
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    for cand in candidates:
+    for cand in [*_fences(text), text]:
         start = cand.find("{")
-        while start >= 0:
+        tries = 0
+        while start >= 0 and tries < _MAX_JSON_STARTS:
+            tries += 1
+            after = start + 1
             try:
-                obj, _ = decoder.raw_decode(cand, start)
-            except json.JSONDecodeError:
+                obj, end = decoder.raw_decode(cand, start)
+            except (ValueError, RecursionError):  # not JSON; a huge number; too deep
                 pass
             else:
-                if isinstance(obj, dict):
+                if isinstance(obj, dict) and _depth(obj, max_depth) <= max_depth:
                     return obj
-            start = cand.find("{", start + 1)
+                after = end  # too deep: its inner objects do not count either
+            start = cand.find("{", after)
     return None

@@ -40,7 +40,19 @@ def _template(**options: Any) -> Any:
     return TemplateVerbalizer(**options)
 
 
-_ENGINE_OPTIONS = ("concurrency", "cache_dir", "max_attempts", "examples", "prompts", "progress")
+_ENGINE_OPTIONS = (
+    "concurrency",
+    "cache_dir",
+    "max_attempts",
+    "examples",
+    "prompts",
+    "progress",
+    "max_reply_chars",
+    "reask_reply_chars",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "retry_failed",
+)
 
 
 def _split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -97,8 +109,9 @@ def get_verbalizer(name: str = "template", **options: Any) -> Any:
         Passed on. For ``"openai"``: ``base_url``, ``model``, ``api_key``, ``temperature``,
         ``seed``, ``max_tokens``, ``timeout``, ``max_retries``, ``structured``, and the
         engine's ``concurrency``, ``cache_dir``, ``max_attempts``, ``examples``,
-        ``prompts``, ``progress``. For ``"transformers"``: ``model_path`` and generation
-        options, plus the engine's.
+        ``prompts``, ``progress``, ``max_reply_chars``, ``reask_reply_chars``,
+        ``requests_per_minute``, ``tokens_per_minute``, ``retry_failed``. For
+        ``"transformers"``: ``model_path`` and generation options, plus the engine's.
 
     Examples
     --------
