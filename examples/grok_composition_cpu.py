@@ -10,7 +10,7 @@ trains on it. The table reports the step at which the training queries are fitte
 thousands of steps after the first, the defining shape of grokking. OOD queries stay near
 0, as both papers find for vanilla transformers. The curves go to
 ``grok_composition_cpu.png``. Needs PyTorch and transformers (pip install
-"kgaug[train,plot]"); about 10 minutes on one core.
+"kgaug[train,plot]"); 10-18 minutes on one core of a shared 2-core machine.
 
 Run: python examples/grok_composition_cpu.py [OUT_DIR] [--seed 0] [--phi 3.6] [--quick]
 """
