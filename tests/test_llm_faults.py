@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from _llm import items, make_verbalizer
 from kgaug.cli import main
 from kgaug.errors import FatalLLMError, KGAugError, LLMError
-from kgaug.records import FiveTuple
 from kgaug.verbalize import Question, RunEstimate, get_verbalizer
 from kgaug.verbalize.engine import Completion, RateLimiter, ResponseCache, request_key
 from kgaug.verbalize.fake_server import FakeChatServer, Reply, cooperative_model
@@ -33,28 +33,8 @@ KEY = "sk-fault-3b1d9e7a-never-write-me"
 DEEP = '{"a":' * 1000 + "1" + "}" * 1000  # 6 KB, 1,000 levels
 
 
-def items(n: int) -> list[FiveTuple]:
-    return [
-        FiveTuple(
-            obj1=f"Film {i}",
-            rel1="director",
-            obj2=f"Director {i}",
-            rel2="place of birth",
-            obj3=f"City {i}",
-        )
-        for i in range(n)
-    ]
-
-
 def make(server: FakeChatServer, **options: Any) -> LLMVerbalizer:
-    options.setdefault("progress", False)
-    options.setdefault("api_key", KEY)
-    options.setdefault("max_retries", 0)
-    return get_verbalizer("openai", base_url=server.base_url, model="fake", **options)
-
-
-def user_text(request: dict[str, Any]) -> str:
-    return str(request["messages"][-1]["content"])
+    return make_verbalizer(server, KEY, **options)
 
 
 def item_no(request: dict[str, Any]) -> int:
@@ -523,7 +503,8 @@ def _answer(request: dict[str, Any]) -> str:
     return str(request["messages"][1]["content"]).split("Answer: ")[1].splitlines()[0]
 
 
-def test_requests_per_minute_spaces_requests_out() -> None:
+def _timed_cooperative_model() -> tuple[Any, list[float]]:
+    """The cooperative model, recording when each request arrived."""
     arrivals: list[float] = []
     lock = threading.Lock()
 
@@ -532,6 +513,11 @@ def test_requests_per_minute_spaces_requests_out() -> None:
             arrivals.append(time.perf_counter())
         return cooperative_model(request, n)
 
+    return responder, arrivals
+
+
+def test_requests_per_minute_spaces_requests_out() -> None:
+    responder, arrivals = _timed_cooperative_model()
     with FakeChatServer(responder) as server:
         v = make(server, concurrency=6, requests_per_minute=600)  # one per 0.1 s
         qs = v.verbalize(items(6))
@@ -542,14 +528,7 @@ def test_requests_per_minute_spaces_requests_out() -> None:
 
 
 def test_tokens_per_minute_spaces_requests_out() -> None:
-    arrivals: list[float] = []
-    lock = threading.Lock()
-
-    def responder(request: dict[str, Any], n: int) -> Reply:
-        with lock:
-            arrivals.append(time.perf_counter())
-        return cooperative_model(request, n)
-
+    responder, arrivals = _timed_cooperative_model()
     with FakeChatServer(responder) as server:
         # every request books at least its max_tokens (6,000): 0.1 s of 3.6M tokens / min
         v = make(server, concurrency=5, max_tokens=6_000, tokens_per_minute=3_600_000)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import kgaug
+from _llm import items, make_verbalizer, user_text
 from kgaug.augmentation import diversify
 from kgaug.records import ComparisonFact, FiveTuple, Triple
 from kgaug.verbalize import Question, get_verbalizer
@@ -30,28 +31,8 @@ from kgaug.verbalize.llm import LLMVerbalizer
 KEY = "sk-test-7f3a9c1e-never-write-me"
 
 
-def items(n: int) -> list[FiveTuple]:
-    return [
-        FiveTuple(
-            obj1=f"Film {i}",
-            rel1="director",
-            obj2=f"Director {i}",
-            rel2="place of birth",
-            obj3=f"City {i}",
-        )
-        for i in range(n)
-    ]
-
-
 def make(server: FakeChatServer, **options: Any) -> LLMVerbalizer:
-    options.setdefault("progress", False)
-    options.setdefault("api_key", KEY)
-    options.setdefault("max_retries", 0)
-    return get_verbalizer("openai", base_url=server.base_url, model="fake", **options)
-
-
-def user_text(request: dict[str, Any]) -> str:
-    return str(request["messages"][-1]["content"])
+    return make_verbalizer(server, KEY, **options)
 
 
 @pytest.fixture

@@ -127,34 +127,23 @@ def _sniff_encoding(head: bytes, path: PathLike, encoding: str) -> None:
                 path=path,
                 line=1,
             )
-    sample = head[: 4096 & ~3]
-    quarter = len(sample) // 4
-    if quarter >= 2:  # UTF-32: three NUL bytes in every four (ASCII text)
-        lanes = [sample[i::4].count(0) for i in range(4)]
-        for text_lane, name in ((0, "utf-32-le"), (3, "utf-32-be")):
-            others = [n for i, n in enumerate(lanes) if i != text_lane]
-            if min(others) >= 0.4 * quarter and lanes[text_lane] <= 0.05 * quarter:
+    # ASCII text in UTF-32 has three NUL bytes in every four, in UTF-16 every other one
+    for width, nuls in ((4, "three bytes in four are NUL"), (2, "every other byte is NUL")):
+        sample = head[: 4096 & ~(width - 1)]
+        n = len(sample) // width
+        if n < 2:
+            continue
+        lanes = [sample[i::width].count(0) for i in range(width)]
+        for text_lane, order in ((0, "le"), (width - 1, "be")):
+            others = [c for i, c in enumerate(lanes) if i != text_lane]
+            if min(others) >= 0.4 * n and lanes[text_lane] <= 0.05 * n:
+                name = f"utf-{8 * width}-{order}"
                 raise KGFormatError(
-                    f"looks like UTF-32 without a byte-order mark ({name}: three bytes in "
-                    f"four are NUL), not {encoding}; re-save it as UTF-8 or read it with "
-                    f"encoding={name!r}",
+                    f"looks like UTF-{8 * width} without a byte-order mark ({name}: {nuls}), "
+                    f"not {encoding}; re-save it as UTF-8 or read it with encoding={name!r}",
                     path=path,
                     line=1,
                 )
-    sample = head[: 4096 & ~1]
-    half = len(sample) // 2
-    if half < 2:
-        return
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    for nul, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
-        if nul >= 0.4 * half and other <= 0.05 * half:
-            raise KGFormatError(
-                f"looks like UTF-16 without a byte-order mark ({name}: every other byte is "
-                f"NUL), not {encoding}; re-save it as UTF-8 or read it with "
-                f"encoding={name!r}",
-                path=path,
-                line=1,
-            )
 
 
 def _raw_blocks(path: PathLike, encoding: str, max_line_bytes: int) -> Iterator[tuple[int, bytes]]:

@@ -507,7 +507,8 @@ def _refuse_absurd(
     c: int,
     hops: tuple[int, ...],
     max_reuse: int,
-    budget: int | None,
+    budget: int,
+    defaulted: bool,
 ) -> None:
     """Refuse, in O(E), a local ratio no template of the allowed size can give.
 
@@ -529,12 +530,11 @@ def _refuse_absurd(
     delta = math.exp(log_delta) if log_delta < 700 else math.inf
     floor_f = delta - d_max - max_reuse
     floor = math.inf if floor_f > 1e300 else max(0, math.floor(floor_f))
-    cap = budget if budget is not None else max(_MIN_CAP, _ABSURD_FACTOR * kg.num_facts)
-    if floor > cap:
+    if floor > budget:
         which = (
             f"max_new_facts={budget:,}"
-            if budget is not None
-            else f"the default budget of {cap:,} facts ({_ABSURD_FACTOR} x the graph's "
+            if not defaulted
+            else f"the default budget of {budget:,} facts ({_ABSURD_FACTOR} x the graph's "
             f"{kg.num_facts:,}, at least {_MIN_CAP:,}; pass max_new_facts to allow more)"
         )
         c_s, floor_s = (
@@ -658,12 +658,13 @@ def plan_augmentation(
     n_min, max_hops = min(before.hops), max(before.hops)
     wanted = [r for r in wanted if before.relations[r].atomic]
     c = max(math.ceil(Fraction(g) * (1 + Fraction(margin))), 1)  # exact: never overflows
-    _refuse_absurd(kg, g, c, before.hops, max_reuse, max_new_facts)
+    defaulted = max_new_facts is None
     if max_new_facts is None:  # never unbounded: a default budget relative to the graph
         max_new_facts = max(_MIN_CAP, _ABSURD_FACTOR * kg.num_facts)
         budget_words = f"the default budget of {max_new_facts:,} new facts (max_new_facts)"
     else:
         budget_words = f"max_new_facts={max_new_facts}"
+    _refuse_absurd(kg, g, c, before.hops, max_reuse, max_new_facts, defaulted)
     schema = real_schema(kg)
     failing = [r for r in wanted if before.relations[r].generalizable is False]
     factory = GadgetFactory(kg, schema, c, favour=set(failing), deep=n_min >= 3)
