@@ -1,4 +1,6 @@
-"""Reproduce seed 004's Section 3.2: only the factorized one-layer attention model does OCR.
+"""Reproduce Section 3.2 of "Generalization or Hallucination?" (the OCR paper).
+
+Only the factorized one-layer attention model does OCR.
 
 The symbolic out-of-context reasoning task with |S| = 80 subjects in n = 20 groups of m = 4,
 one training subject per group (m_train = 1), sequences of length 16 with noise, d = 128.
@@ -31,7 +33,10 @@ results = reproduce(steps=steps, seed=args.seed, d_h=128, small_d_h=4)
 wall = time.perf_counter() - t0
 fact, nonfact, small = results
 
-print(f"seed 004, Sec. 3.2: |S| = 80, n = 20, m = 4, m_train = 1, d = 128, {steps} steps")
+print(
+    "Generalization or Hallucination?, Sec. 3.2: "
+    f"|S| = 80, n = 20, m = 4, m_train = 1, d = 128, {steps} steps"
+)
 print(summary_table(results))
 bound = math.log(20)
 print(f"\nlog|A2| = {bound:.3f}; chance mean rank = {fact.chance_mean_rank:g}")
@@ -55,6 +60,7 @@ except ImportError:
 else:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    fig = plot_curves(results, title="seed 004 Sec. 3.2: factorized vs non-factorized")
+    title = "Generalization or Hallucination?, Sec. 3.2: factorized vs non-factorized"
+    fig = plot_curves(results, title=title)
     fig.savefig(out / "ocr_reproduction.png", dpi=120)
     print(f"saved {out / 'ocr_reproduction.png'}")

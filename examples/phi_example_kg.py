@@ -39,7 +39,7 @@ if args.plot:
     matplotlib.use("Agg")
     from kgaug.plot import plot_phi
 
-    ax = plot_phi(rep)
-    ax.figure.tight_layout()
-    ax.figure.savefig(args.plot, dpi=120)
+    fig = plot_phi(rep)  # the same as rep.plot()
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=120)
     print(f"saved {args.plot}")

@@ -186,6 +186,7 @@ def test_lean_demo_sized_augmentation(example):
 
 
 # ------------------------------------------------------------------------------ dataset targets
+@pytest.mark.slow
 def test_dataset_phi_composition_builds(example):
     kg2, plan = kgaug.augment(example, phi_g=3.6, dataset_phi=3.6, seed=0)
     assert plan.dataset_task == "composition" and plan.dataset_phi == 3.6
@@ -309,6 +310,7 @@ def test_llm_proposals_that_break_roles_are_rejected_and_counted(example):
     assert rej.get("role") == 1 and rej.get("functional") == 1
 
 
+@pytest.mark.slow
 def test_package_layout_and_compatibility():
     from kgaug.augmentation.composition import GadgetFactory as A
     from kgaug.augmentation.templates import GadgetFactory as B

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -418,3 +421,116 @@ def test_bounds_node_bound_without_nodes(capsys):
     assert "min_nodes" in out and "11" in out
     rc, _, err = _run(capsys, ["bounds"])
     assert rc == 2 and "--nodes" in err
+
+
+# ---------------------------------------------------------------- errors name the flags
+
+
+def test_dataset_error_names_the_flags(capsys, tsv, tmp_path):
+    rc, _, err = _run(capsys, ["dataset", tsv, "--phi", "2.0", "--out", tmp_path / "d"])
+    assert rc == 2
+    assert "--allow-short" in err and "allow_short" not in err
+    assert "--ood-fraction 0.05" in err and "ood_fraction" not in err
+    assert len(err.strip().splitlines()) == 1
+    rc, out, err = _run(
+        capsys, ["dataset", tsv, "--phi", "2.0", "--allow-short", "--out", tmp_path / "d"]
+    )
+    assert rc == 0, err
+    assert "allow_short" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["stats", "--example", "--phi-g", "-1"], "--phi-g must be"),
+        (["sample", "--example", "-k", "-1"], "-k must be"),
+        (["plan", "--example", "--max-new-facts", "-3"], "--max-new-facts must be"),
+        (["dataset", "--example", "--ood-fraction", "2", "--out", "x"], "--ood-fraction must"),
+        (["risk", "--example", "--min-support", "0"], "--min-support must be"),
+        (["ocr", "--n", "0"], "--n: "),
+    ],
+)
+def test_argument_errors_name_the_flag(capsys, argv, flag):
+    rc, _, err = _run(capsys, argv)
+    assert rc == 2
+    assert flag in err, err
+
+
+def test_flag_names_maps_only_the_commands_options():
+    from kgaug.cli import _subparser, build_parser, flag_names
+
+    parser = build_parser()
+    dataset = _subparser(parser, "dataset")
+    msg = (
+        "hops=2, ood_fraction=0.05; pass allow_short=True, directed=False, balance=False, "
+        "ambiguous='keep' or attributes=['a', 'b']; phi_g=3 and test_ood stay"
+    )
+    assert flag_names(msg, dataset) == (
+        "--hops 2, --ood-fraction 0.05; pass --allow-short, --undirected, --no-balance, "
+        "--ambiguous keep or --attributes a b; phi_g=3 and test_ood stay"
+    )
+    bounds = _subparser(parser, "bounds")
+    assert flag_names("got num_nodes=-5", bounds) == "got --nodes -5"
+    assert flag_names("phi_g must be > 0", bounds) == "--phi-g must be > 0"
+
+
+# ---------------------------------------------------------------- missing extras
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "line"),
+    [
+        ("torch", ["train", "--wang", "comparison"], "kgaug train needs PyTorch and transformers"),
+        ("transformers", ["train", "DATA"], "kgaug train needs PyTorch and transformers"),
+        ("torch", ["sweep", "--out", "SWEEP"], "kgaug sweep needs PyTorch and transformers"),
+        ("torch", ["ocr", "--steps", "2"], "kgaug ocr needs PyTorch"),
+        (
+            "openai",
+            ["verbalize", "--example", "--backend", "openai", "--model", "m"],
+            "kgaug verbalize needs the openai package",
+        ),
+        ("openai", ["parse", "TEXT", "--model", "m"], "kgaug parse needs the openai package"),
+        (
+            "torch",
+            ["verbalize", "--example", "--backend", "transformers", "--model-path", "M"],
+            "kgaug verbalize needs PyTorch and transformers",
+        ),
+    ],
+)
+def test_missing_extra_is_one_line(capsys, monkeypatch, tmp_path, module, argv, line):
+    text = tmp_path / "doc.txt"
+    text.write_text("A | r | B\n")
+    subs = {"DATA": tmp_path, "SWEEP": tmp_path / "sweep", "TEXT": text, "M": tmp_path}
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` fails as if absent
+    rc, _, err = _run(capsys, [subs.get(a, a) for a in argv])
+    assert rc == 2
+    extra = "llm" if module == "openai" else "train"
+    assert err.strip().splitlines() == [f"{line}: pip install 'kgaug[{extra}]'"]
+    assert not (tmp_path / "sweep").exists()  # stopped before any work
+
+
+def test_missing_extra_without_the_package_installed(tmp_path):
+    """The real thing: a process where torch cannot be found at all."""
+    script = tmp_path / "absent.py"
+    script.write_text(
+        "import importlib.abc, sys\n"
+        "class Absent(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'transformers'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Absent())\n"
+        "from kgaug.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script), "train", "--wang", "comparison"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "kgaug train needs PyTorch and transformers: pip install 'kgaug[train]'"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,8 @@ def test_failed_items_exit_1_and_keep_progress(
          *_llm(server, tmp_path / "c")]
     )  # fmt: skip
     assert code == 1
-    assert "2 of 2 items failed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "2 of 2 items failed: 1 x the answer must stay exactly " in err  # the reasons
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["status"] for r in rows] == ["failed", "failed"]
     assert all("must stay exactly" in r["reason"] for r in rows)
@@ -137,6 +139,63 @@ def test_no_cache_writes_no_cache(server: FakeChatServer, tmp_path: Path) -> Non
     args = ["verbalize", "--example", "-k", "1", *_llm(server, cache), "--no-cache"]
     assert main(args) == 0
     assert not cache.exists()
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """Backend options for an OpenAI-compatible server that refuses the connection."""
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "*")
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    return ["--base-url", url, "--model", "m", "--max-retries", "0", "--no-cache"]
+
+
+def test_verbalize_prints_why_items_failed(
+    unreachable: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "q.jsonl"
+    argv = ["verbalize", "--example", "-k", "3", "--backend", "openai", "--out", str(out)]
+    assert main([*argv, *unreachable]) == 1
+    err = capsys.readouterr().err
+    line = "kgaug verbalize: 3 of 3 items failed: 3 x APIConnectionError: Connection error."
+    assert line in err.splitlines()
+    assert "Traceback" not in err
+
+
+def test_parse_prints_why_texts_failed(
+    unreachable: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "doc.txt"
+    text.write_text("A is B.\n\nC is D.\n")
+    assert main(["parse", str(text), *unreachable]) == 1
+    err = capsys.readouterr().err
+    line = "kgaug parse: 2 of 2 texts gave no graph: 2 x APIConnectionError: Connection error."
+    assert line in err.splitlines()
+
+
+def test_failure_line_groups_reasons() -> None:
+    from kgaug.cli import _failure_line
+
+    reasons = {"b": 1, "a": 5, "c": 2, "d": 1, "e": 1}
+    assert _failure_line("verbalize", 10, 12, "items failed", reasons) == (
+        "kgaug verbalize: 10 of 12 items failed: 5 x a; 2 x c; 1 x b; 2 other reasons"
+    )
+    long = _failure_line("parse", 1, 1, "texts gave no graph", {"x\ny " * 100: 1})
+    assert (
+        long.startswith("kgaug parse: 1 of 1 texts gave no graph: 1 x x y x y") and "\n" not in long
+    )
+    assert long.endswith("…") and len(long) < 260
+    assert _failure_line("parse", 1, 1, "texts gave no graph", {}) == (
+        "kgaug parse: 1 of 1 texts gave no graph"
+    )
 
 
 # ---------------------------------------------------------------------------- item files

@@ -72,7 +72,7 @@ def test_the_cli_turns_an_absurd_target_into_one_line_and_exit_2(
         err = capsys.readouterr().err
         if argv[0] == "plan":
             assert code == 2
-            assert err.count("\n") == 1 and err.startswith("kgaug plan: error: phi_g=1e+308")
+            assert err.count("\n") == 1 and err.startswith("kgaug plan: error: --phi-g 1e+308")
         else:  # stats reports the verdict; the count needed is astronomically large
             assert code == 0 and "Traceback" not in err
 

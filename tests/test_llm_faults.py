@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from _llm import items, make_verbalizer
+from _llm import items, make_verbalizer, user_text
 from kgaug.cli import main
 from kgaug.errors import FatalLLMError, KGAugError, LLMError
 from kgaug.verbalize import Question, RunEstimate, get_verbalizer
 from kgaug.verbalize.engine import Completion, RateLimiter, ResponseCache, request_key
 from kgaug.verbalize.fake_server import FakeChatServer, Reply, cooperative_model
-from kgaug.verbalize.items import write_questions
+from kgaug.verbalize.items import partial_path, write_questions
 from kgaug.verbalize.llm import LLMVerbalizer
 
 KEY = "sk-fault-3b1d9e7a-never-write-me"
@@ -240,9 +240,10 @@ def test_retry_failed_asks_failed_items_again(server: FakeChatServer, tmp_path: 
     assert [q.status for q in qs] == ["ok"] * 4
     assert v.last_run is not None
     assert (v.last_run.requests, v.last_run.retried_failed, v.last_run.resumed) == (4, 4, 0)
+    assert not partial_path(out).exists()  # every item ok: nothing left to resume
     v3 = make(server, cache_dir=cache, retry_failed=True)  # the option on the verbalizer
     assert v3.verbalize(items(4), out=out) == qs == healthy(4)
-    assert v3.last_run is not None and (v3.last_run.requests, v3.last_run.resumed) == (0, 4)
+    assert v3.last_run is not None and (v3.last_run.requests, v3.last_run.cache_hits) == (0, 4)
 
 
 def test_cli_retry_failed_flag(
@@ -356,7 +357,8 @@ def test_fatal_answers_stop_the_run_within_a_few_requests(
     # counted as they start: the ones cancelled in flight may not have reached the server
     assert len(server.requests) <= stats.requests <= len(server.requests) + 4
     # the resume file holds whole lines of finished items only, and a rerun converges
-    rows = resume_lines(out)
+    assert not out.exists()  # the questions file is written only when the run ends
+    rows = resume_lines(partial_path(out))
     assert len(rows) <= ok_first and {r["status"] for r in rows} <= {"ok"}
     server.responder = cooperative_model
     v2 = make(server, cache_dir=tmp_path / "cache")
@@ -558,23 +560,27 @@ def test_estimate_before_a_run_sends_nothing(server: FakeChatServer, tmp_path: P
     cache = tmp_path / "cache"
     out = tmp_path / "run.jsonl"
     make(server, cache_dir=cache).verbalize(items(10)[:3])  # 3 cached
-    make(server, max_attempts=1).verbalize(items(10)[3:5], out=out)  # 2 in the resume file
+    server.responder = lambda req, n: (  # item 5 fails: the resume file is kept
+        Reply("no tags") if "City 5" in user_text(req) else cooperative_model(req, n)
+    )
+    make(server, max_attempts=1).verbalize(items(10)[3:6], out=out)  # 3 in the resume file
+    server.responder = cooperative_model
     sent = len(server.requests)
     v = make(server, cache_dir=cache, max_attempts=3, requests_per_minute=600)
     est = v.estimate(items(10), out=out)
     assert isinstance(est, RunEstimate)
-    assert (est.items, est.resumed, est.cached, est.to_ask) == (10, 2, 3, 5)
-    assert (est.requests, est.max_requests) == (5, 15)
+    assert (est.items, est.resumed, est.cached, est.to_ask) == (10, 3, 3, 4)
+    assert (est.requests, est.max_requests) == (4, 12)
     assert 0 < est.prompt_tokens < est.max_prompt_tokens
-    assert est.max_completion_tokens == 15 * 512
-    assert est.minutes == pytest.approx(5 / 600)
+    assert est.max_completion_tokens == 12 * 512
+    assert est.minutes == pytest.approx(4 / 600)
     assert len(server.requests) == sent  # nothing was sent
     qs = v.verbalize(items(10), out=out)  # and the run does what the estimate said
     assert v.last_run is not None and v.last_run.requests == est.requests
-    assert all(q.status == "ok" for q in qs)
+    assert [q.status for q in qs] == ["ok"] * 5 + ["failed"] + ["ok"] * 4  # kept, as said
     parse_est = v.estimate_parse(["A | r | B", "C | s | D"])
     assert (parse_est.to_ask, parse_est.requests) == (2, 2)
-    assert "5 to ask" in str(est)
+    assert "4 to ask" in str(est)
 
 
 @pytest.mark.parametrize("command", ["verbalize", "parse"])

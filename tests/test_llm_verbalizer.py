@@ -26,6 +26,7 @@ from kgaug.augmentation import diversify
 from kgaug.records import ComparisonFact, FiveTuple, Triple
 from kgaug.verbalize import Question, get_verbalizer
 from kgaug.verbalize.fake_server import FakeChatServer, Reply, cooperative_model
+from kgaug.verbalize.items import partial_path, read_questions
 from kgaug.verbalize.llm import LLMVerbalizer
 
 KEY = "sk-test-7f3a9c1e-never-write-me"
@@ -286,7 +287,8 @@ def test_persistent_500_is_an_error_not_written_to_resume_file(
     assert q.reason is not None and "InternalServerError" in q.reason
     assert v.last_run is not None and v.last_run.errors == 1
     assert len(server.requests) == 2  # first try + one client retry
-    assert not out.exists() or out.read_text() == ""
+    journal = partial_path(out)
+    assert not journal.exists() or journal.read_text() == ""
     # the server recovers: the rerun asks again and succeeds
     server.responder = cooperative_model
     (q,) = v.verbalize(items(1), out=out)
@@ -440,7 +442,8 @@ v.verbalize(items, out=sys.argv[2])
 
 
 def test_crash_mid_run_then_resume(tmp_path: Path) -> None:
-    out = tmp_path / "run.jsonl"
+    final = tmp_path / "run.jsonl"
+    out = partial_path(final)  # the resume file the run appends to
 
     def responder(request: dict[str, Any], n: int) -> Reply:
         reply = cooperative_model(request, n)
@@ -450,7 +453,7 @@ def test_crash_mid_run_then_resume(tmp_path: Path) -> None:
 
     with FakeChatServer(responder) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-c", _CRASH_SCRIPT, server.base_url, str(out)],
+            [sys.executable, "-c", _CRASH_SCRIPT, server.base_url, str(final)],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
@@ -476,15 +479,16 @@ def test_crash_mid_run_then_resume(tmp_path: Path) -> None:
             "openai", base_url=server.base_url, model="fake", api_key="sk-x",
             concurrency=2, progress=False, max_retries=0,
         )  # fmt: skip
-        qs = v.verbalize(items(40), out=out)
+        assert not final.exists()  # killed: only the resume file was written
+        qs = v.verbalize(items(40), out=final)
         made = len(server.requests) - before
     assert [q.status for q in qs] == ["ok"] * 40
     assert [q.answer for q in qs] == [f"City {i}" for i in range(40)]
     assert v.last_run is not None
     assert v.last_run.resumed == written
     assert made == 40 - written  # finished items were not asked again
-    lines = [json.loads(line) for line in out.read_text().splitlines() if line.endswith("}")]
-    assert len({line["key"] for line in lines}) == 40
+    assert not out.exists()  # complete: the resume file is gone, the questions file written
+    assert read_questions(final) == qs
 
 
 def test_structured_mode_is_part_of_the_cache_key(server: FakeChatServer, tmp_path: Path) -> None:
@@ -509,12 +513,22 @@ def test_fallback_to_text_keeps_the_cache_key(server: FakeChatServer, tmp_path: 
 
 
 def test_resume_is_scoped_to_model_and_prompt(server: FakeChatServer, tmp_path: Path) -> None:
+    def responder(request: dict[str, Any], n: int) -> Reply:  # item 2 always fails
+        return (
+            Reply("no tags here")
+            if "City 2" in user_text(request)
+            else cooperative_model(request, n)
+        )
+
+    server.responder = responder
     out = tmp_path / "run.jsonl"
-    make(server).verbalize(items(3), out=out)
-    assert len(server.requests) == 3
-    make(server).verbalize(items(3), out=out)
+    first = make(server, max_attempts=1).verbalize(items(3), out=out)
+    assert [q.status for q in first] == ["ok", "ok", "failed"]
+    assert len(server.requests) == 3 and partial_path(out).exists()  # kept: one failed
+    assert read_questions(out) == first  # the same file as `kgaug verbalize --out`
+    make(server, max_attempts=1).verbalize(items(3), out=out)
     assert len(server.requests) == 3  # resumed: nothing asked
-    make(server, temperature=0.5).verbalize(items(3), out=out)
+    make(server, max_attempts=1, temperature=0.5).verbalize(items(3), out=out)
     assert len(server.requests) == 6  # other options: other results
 
 

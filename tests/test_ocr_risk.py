@@ -430,9 +430,11 @@ def test_compare_new_pairs_and_thresholds(people):
 
 def test_warn_ocr_risk(people):
     after = _rewired(people)
-    with pytest.warns(OCRRiskWarning, match="lives in -> codes in"):
+    with pytest.warns(OCRRiskWarning) as record:
         cmp = warn_ocr_risk(people, after)
     assert cmp is not None and cmp.flagged
+    assert "lives in -> codes in" in record[0].message.details  # every pair, in details
+    assert record[0].message.comparison is cmp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert warn_ocr_risk(people, people) is not None
@@ -468,7 +470,14 @@ def test_fictitious_hubs_can_create_associations(example_kg):
     # hub templates give many fictitious people the same kinds of answers
     with pytest.warns(OCRRiskWarning) as record:
         kg2, _ = kgaug.augment(example_kg, phi_g=3.6, dataset_phi=3.6, seed=0)
-    msg = str(record[0].message)
+    warning = record[0].message
+    short = str(warning)  # fits a screen: three lines, the strongest pair and where to look
+    lines = short.splitlines()
+    assert len(lines) <= 3 and max(map(len, lines)) <= 110, short
+    assert "father -> place of birth (0.48 -> 0.64 on 93 subjects)" in short
+    assert ".details" in short and "check_augmentation" in short
+    assert warning.comparison is not None and warning.comparison.flagged
+    msg = warning.details  # the whole story
     assert "father -> place of birth: strength 0.48 -> 0.64" in msg
     assert "hub like" in msg  # the templates are named
     assert "(dataset target)" in msg or "'director' facts in" in msg

@@ -264,11 +264,7 @@ def test_comparison_same(attr, expected, answer):
     [
         ("date of birth", "Was Kenosha born before, at the same time as, or after Chicago?"),
         ("publication date", "Was Kenosha released before, at the same time as, or after Chicago?"),
-        (
-            "year founded",
-            "Is the year founded of Kenosha earlier than, the same as, or later than that of "
-            "Chicago?",
-        ),
+        ("year founded", "Was Kenosha founded before, in the same year as, or after Chicago?"),
         (
             "population",
             "Is the population of Kenosha smaller than, equal to, or larger than that of Chicago?",

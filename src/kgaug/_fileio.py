@@ -91,8 +91,13 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
+        mode = 0o666 & ~_umask()
         for f in tmp.rglob("*"):
             if f.is_file():
+                # writers that go through mkstemp (safetensors) leave 0600 files: give every
+                # file the mode open() would, like the rest of the folder
+                with contextlib.suppress(OSError):
+                    os.chmod(f, (f.stat().st_mode & 0o111) | mode)
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
         _fsync_dir(tmp)

@@ -15,7 +15,8 @@ Subcommands
 ``kgaug parse TEXT...``   text to a typed knowledge graph with an LLM backend.
 ``kgaug train DATA``      train the grokking GPT-2 on a dataset folder (or ``--wang``).
 ``kgaug sweep``           one training run per dataset phi: table and figure.
-``kgaug ocr``             the symbolic OCR experiment (seed 004): factorized vs non-factorized.
+``kgaug ocr``             the symbolic out-of-context reasoning experiment of "Generalization
+                          or Hallucination?": factorized vs non-factorized attention.
 ``kgaug risk FILE``       OCR risk: relation pairs whose answers determine each other.
 ``kgaug demo``            the end-to-end demo on the bundled example KG.
 
@@ -29,6 +30,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,207 @@ if TYPE_CHECKING:
 __all__ = ["load_graph", "main"]
 
 FORMATS = ("tsv", "jsonl", "csv", "2wiki")
+
+#: The papers the tool follows, named the way ``--help`` names them.
+GROKKING_PAPER = '"Grokking in the Wild" (arXiv 2504.20752)'
+OCR_PAPER = (
+    '"Generalization or Hallucination? Understanding Out-of-Context Reasoning in Transformers"'
+)
+
+_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, 88)
+    for paragraph in (
+        f"kgaug: knowledge-graph augmentation for grokking, after {GROKKING_PAPER}.",
+        "Measure how many multi-hop facts a knowledge graph supports per relation (phi) and "
+        "the paper's bounds (stats, summary, bounds); plan and write a role-respecting "
+        "augmentation until every relation reaches phi_G (plan, augment) and check it "
+        "(audit, risk); sample uniform multi-hop paths (sample) and turn them into questions "
+        "with templates or any OpenAI-compatible LLM (verbalize), or text into a graph "
+        "(parse); build ID/OOD training sets (dataset); train the grokking GPT-2 (train, "
+        f"sweep); and run the out-of-context reasoning experiment of {OCR_PAPER} (ocr).",
+        "Start with `kgaug demo` (the whole pipeline on the bundled example graph), then "
+        "`kgaug COMMAND --help`.",
+    )
+)
+
+
+def _shown(value: object) -> str:
+    """A default as a user types it: lists space-separated, ``%`` escaped for argparse."""
+    text = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    return text.replace("%", "%%")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that always shows the default.
+
+    ``(default: X)`` is appended to every option whose help does not already say its
+    default; flags that are off unless given (``store_true``) and options whose default is
+    ``None`` say what they do by default in their own text (e.g. ``default: all
+    relations``), which ``tests/test_cli_help.py`` checks.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if not text or text == argparse.SUPPRESS or not action.option_strings:
+            return text
+        if "default" in text.lower() or any(
+            action.default is v for v in (None, False, argparse.SUPPRESS)
+        ):
+            return text
+        return f"{text} (default: {_shown(action.default)})"
+
+
+class _TopHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """The ``kgaug --help`` page: the description keeps its paragraphs."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every ``kgaug`` subcommand parser: help shows defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class DeprecatedAlias(argparse.Action):
+    """A hidden old spelling of an option: it still works, and says what to use instead.
+
+    Stores into the new option's ``dest``; ``wrap=True`` turns a single value into a list
+    (an old ``--relation R`` for a new ``--relations R ...``).
+    """
+
+    def __init__(
+        self,
+        option_strings: Sequence[str],
+        dest: str,
+        *,
+        new: str,
+        wrap: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["help"] = argparse.SUPPRESS
+        kwargs["default"] = argparse.SUPPRESS
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+        self.wrap = wrap
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"{parser.prog}: warning: {option_string} is deprecated, use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, [values] if self.wrap else values)
+
+
+def _alias(p: Any, old: str, new: str, **kwargs: Any) -> None:
+    """Register ``old`` as a hidden, deprecated spelling of option ``new`` on ``p``."""
+    dest = kwargs.pop("dest", new.lstrip("-").replace("-", "_"))
+    p.add_argument(old, action=DeprecatedAlias, new=new, dest=dest, **kwargs)
+
+
+# Library argument names (as errors raised from Python spell them) that the command line
+# spells differently: python name -> (dest of the option, value inverted).
+_PY_NAMES = {"directed": ("undirected", True), "num_nodes": ("nodes", False)}
+_VALUE = r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]|[^\s,;)]+"
+_QUOTES = "'\""
+
+
+def _flag_of(action: argparse.Action) -> str:
+    longs = [o for o in action.option_strings if o.startswith("--")]
+    return (longs or list(action.option_strings))[0]
+
+
+def flag_names(message: str, parser: argparse.ArgumentParser) -> str:
+    """``message`` with the library's argument names replaced by the command's flags.
+
+    ``allow_short=True`` becomes ``--allow-short``, ``ood_fraction=0.05`` becomes
+    ``--ood-fraction 0.05``, ``phi_g must be ...`` becomes ``--phi-g must be ...``; only
+    names that are options of ``parser`` are touched.
+    """
+    import re
+
+    actions: dict[str, tuple[argparse.Action, bool]] = {}
+    for a in parser._actions:
+        if a.option_strings and a.help != argparse.SUPPRESS:
+            actions.setdefault(a.dest, (a, False))
+    for py, (dest, inverted) in _PY_NAMES.items():
+        if dest in actions and py not in actions:
+            actions[py] = (actions[dest][0], inverted)
+
+    def with_value(m: re.Match[str]) -> str:
+        action, inverted = actions[m.group(1)]
+        flag, value = _flag_of(action), m.group(2)
+        if value in ("True", "False") and action.nargs == 0:
+            on = (value == "True") != inverted
+            if isinstance(action, argparse.BooleanOptionalAction):
+                return flag if on else "--no-" + flag.removeprefix("--")
+            return flag if on else f"no {flag}"
+        if value.startswith("["):
+            value = " ".join(v.strip(" '\"") for v in value.strip("[]").split(","))
+        return f"{flag} {value.strip(_QUOTES)}"
+
+    guard = r"(?<![\w\-.'\"])"  # a whole identifier, not part of a flag or a quoted name
+    for name in sorted(actions, key=len, reverse=True):  # longest first: phi_g before phi
+        message = re.sub(guard + f"({re.escape(name)})=({_VALUE})", with_value, message)
+        flag = _flag_of(actions[name][0])
+        if actions[name][1]:
+            continue
+        if "_" in name:  # a spelled-out identifier: every whole-word mention
+            message = re.sub(guard + re.escape(name) + r"(?![\w'\"(=])", flag, message)
+        else:  # a plain word: only as the subject of an argument check
+            message = re.sub(
+                r"(^|: |; )" + re.escape(name) + r"(?=:| must )", rf"\g<1>{flag}", message
+            )
+    return message
+
+
+# Optional dependencies: top-level module -> the extra that installs it.
+_EXTRAS = {
+    "torch": "train",
+    "transformers": "train",
+    "tokenizers": "train",
+    "safetensors": "train",
+    "openai": "llm",
+    "matplotlib": "plot",
+    "pandas": "pandas",
+}
+_NEEDS = {
+    "train": "PyTorch and transformers",
+    "llm": "the openai package",
+    "plot": "matplotlib",
+    "pandas": "pandas",
+}
+
+
+def missing_extra(command: str, e: ImportError) -> str:
+    """One line for a missing optional dependency: what ``command`` needs, how to install it."""
+    import re
+
+    names = [getattr(e, "name", None), getattr(e.__context__, "name", None)]
+    extra = next(
+        (_EXTRAS[n.split(".")[0]] for n in names if n and n.split(".")[0] in _EXTRAS), None
+    )
+    if extra is None:
+        found = re.search(r"kgaug\[(\w+)\]", str(e))
+        extra = found.group(1) if found else None
+    if extra is None:
+        return f"kgaug {command}: error: {e}"
+    what = "PyTorch" if command == "ocr" and extra == "train" else _NEEDS.get(extra, extra)
+    return f"kgaug {command} needs {what}: pip install 'kgaug[{extra}]'"
+
+
+def _require(*modules: str) -> None:
+    """Import ``modules`` now, so a missing extra stops the command before any work."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
 
 
 def _guess_format(path: Path) -> str:
@@ -94,9 +297,25 @@ def _hops(values: Sequence[str]) -> tuple[int, ...]:
 
 
 def _add_input(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="knowledge-graph file (TSV, JSONL, CSV or 2Wiki JSON)")
+    p.add_argument(
+        "file", nargs="?", help="knowledge-graph file (TSV, JSONL, CSV or 2Wiki JSON), or --example"
+    )
     p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
     p.add_argument("--example", action="store_true", help="use the bundled example KG")
+
+
+_RELATIONS_HELP = (
+    "the first hop's relation, or one relation per hop ('*' for any) (default: any relation)"
+)
+
+
+def _path_relations(values: Sequence[str] | None) -> object:
+    """``--relations`` of ``sample`` and ``verbalize`` as :func:`~kgaug.sample_paths` takes it."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return None if values[0] in ("*", "_") else values[0]
+    return [None if r in ("*", "_") else r for r in values]
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -258,13 +477,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from kgaug.paths import sample_paths
 
     kg = load_graph(args.file, args.format, args.example)
-    rel: object = None
-    if args.relations:
-        rel = (
-            args.relations[0]
-            if len(args.relations) == 1
-            else [None if r in ("*", "_") else r for r in args.relations]
-        )
+    rel = _path_relations(args.relations)
     sample = sample_paths(
         kg,
         args.hops,
@@ -321,7 +534,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
             extra["max_pairs"] = args.max_pairs
         ds = build_comparison_dataset(kg, **common, **extra)  # type: ignore[arg-type]
     path = ds.write_jsonl(args.out)
-    print(repr(ds))
+    print(repr(ds).replace("(short: allow_short)", "(short: --allow-short)"))
     print(f"\nwrote {path}/")
     return 0
 
@@ -390,11 +603,26 @@ def _report(v: object) -> None:
         print(f"kgaug: {stats}", file=sys.stderr)
 
 
-def _reasons(v: object, command: str, limit: int = 3) -> None:
-    """The most common reasons of failed items, one line each."""
-    stats = getattr(v, "last_run", None)
-    for reason, n in list(getattr(stats, "reasons", {}).items())[:limit]:
-        print(f"kgaug {command}: {n} x {reason}", file=sys.stderr)
+def _failure_line(
+    command: str, bad: int, total: int, what: str, reasons: dict[str, int], limit: int = 3
+) -> str:
+    """``kgaug CMD: 3 of 3 items failed: 3 x APIConnectionError: Connection error.``.
+
+    The distinct reasons, most common first, each with its count; at most ``limit`` of
+    them (long ones cut), then how many other reasons there were.
+    """
+    ranked = sorted(reasons.items(), key=lambda kv: -kv[1])
+    shown = []
+    for reason, n in ranked[:limit]:
+        text = " ".join(str(reason).split()) or "no reason given"
+        if len(text) > 200:
+            text = text[:199] + "…"
+        shown.append(f"{n} x {text}")
+    rest = len(ranked) - len(shown)
+    if rest > 0:
+        shown.append(f"{rest} other reason{'s' if rest > 1 else ''}")
+    line = f"kgaug {command}: {bad} of {total} {what}"
+    return line + (": " + "; ".join(shown) if shown else "")
 
 
 def _fatal(command: str, e: Exception, progress: Path | None) -> int:
@@ -442,12 +670,13 @@ def _cmd_verbalize(args: argparse.Namespace) -> int:
         from kgaug.paths import sample_paths
 
         kg = load_graph(args.file, args.format, args.example)
-        items = list(sample_paths(kg, args.hops, args.k, args.seed, relations=args.relation))
+        rel: Any = _path_relations(args.relations)
+        items = list(sample_paths(kg, args.hops, args.k, args.seed, relations=rel))
     v: Any = _backend(args)
     try:
         if args.dry_run:
-            progress = Path(str(args.out) + ".partial") if args.out else None
-            return _dry_run(v, "estimate", items, progress, args)
+            # estimate() takes the questions file, like verbalize(), and reads OUT.partial
+            return _dry_run(v, "estimate", items, Path(args.out) if args.out else None, args)
         return _verbalize_items(v, items, args)
     finally:
         _close(v)
@@ -463,35 +692,44 @@ def _verbalize_items(v: Any, items: list[object], args: argparse.Namespace) -> i
     import inspect
 
     from kgaug.errors import FatalLLMError
-    from kgaug.verbalize.items import write_questions
+    from kgaug.verbalize.items import partial_path, write_questions
 
     verbalize = v.verbalize
     opts = _call_options(verbalize, args)
     progress = None
-    if args.out and "out" in inspect.signature(verbalize).parameters:
-        progress = Path(str(args.out) + ".partial")
-        opts["out"] = progress
+    writes_out = bool(args.out) and "out" in inspect.signature(verbalize).parameters
+    if writes_out:  # the verbalizer writes OUT (and resumes from OUT.partial) itself
+        progress = partial_path(args.out)
+        opts["out"] = args.out
     try:
         questions = verbalize(items, **opts)
     except FatalLLMError as e:  # nothing is written but the resume file
         return _fatal("verbalize", e, progress)
-    bad = sum(q.status != "ok" for q in questions)
+    bad = sum(q.status == "failed" for q in questions)
     if args.out:
-        n = write_questions(questions, args.out)
-        if progress is not None and bad == 0:
-            progress.unlink(missing_ok=True)  # complete: nothing left to resume
+        n = len(questions) if writes_out else write_questions(questions, args.out)
         print(f"wrote {n} questions to {args.out}", file=sys.stderr)
     else:
         for q in questions:
             print(f"{q.question}\t{q.answer}\t{q.status}")
     _report(v)
+    from collections import Counter
+
+    review = Counter(q.reason or "no reason given" for q in questions if q.status == "review")
+    if review:  # kept and usable, but a person (or an LLM) should rephrase them
+        line = _failure_line(
+            "verbalize", sum(review.values()), len(questions), "questions need review", review
+        )
+        print(line, file=sys.stderr)
     if bad:
+        reasons = Counter(q.reason or "no reason given" for q in questions if q.status == "failed")
+        line = _failure_line("verbalize", bad, len(questions), "items failed", reasons)
+        print(line, file=sys.stderr)
         print(
-            f"kgaug verbalize: {bad} of {len(questions)} items failed (their reasons are in "
-            "the output; a rerun asks errors again, and failed items with --retry-failed)",
+            "kgaug verbalize: a rerun asks errored items again, and failed ones with "
+            "--retry-failed" + (" (each item's reason is in the output)" if args.out else ""),
             file=sys.stderr,
         )
-        _reasons(v, "verbalize")
     return 1 if bad else 0
 
 
@@ -542,12 +780,19 @@ def _cmd_parse(args: argparse.Namespace) -> int:
                 print(f"{h}\t{r}\t{t}")
         _report(v)
         if failed and stats is not None:
+            line = _failure_line(
+                "parse",
+                stats.failed + stats.errors,
+                stats.items,
+                "texts gave no graph",
+                stats.reasons,
+            )
+            print(line, file=sys.stderr)
             print(
-                f"kgaug parse: {stats.failed + stats.errors} of {stats.items} texts gave no "
-                "graph (a rerun asks errors again, and failed texts with --retry-failed)",
+                "kgaug parse: a rerun asks errored texts again, and failed ones with "
+                "--retry-failed",
                 file=sys.stderr,
             )
-            _reasons(v, "parse")
         return 1 if failed else 0
     finally:
         _close(v)
@@ -562,6 +807,7 @@ def _config_value(text: str) -> object:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    _require("torch", "transformers")
     from kgaug.train import TrainConfig, train, wang_dataset
 
     overrides = _train_overrides(
@@ -572,7 +818,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.data:
             raise ValueError("give either DATA or --wang, not both")
         dataset: Any = wang_dataset(
-            args.wang, num_entities=args.entities, phi=args.phi, seed=config.seed
+            args.wang, num_entities=args.num_entities, phi=args.phi, seed=config.seed
         )
     elif args.data:
         dataset = args.data
@@ -603,6 +849,7 @@ def _train_overrides(args: argparse.Namespace, names: Sequence[str]) -> dict[str
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    _require("torch", "transformers")
     from kgaug.train import TrainConfig
     from kgaug.train.sweeps import sweep
 
@@ -610,17 +857,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         args.preset, **_train_overrides(args, ("max_steps", "device", "eval_every"))
     )
     opts: dict[str, Any] = {}
-    keys = {
-        "entities": "num_entities",
-        "attributes": "num_attributes",
-        "values": "num_values",
-        "relations": "num_relations",
-        "facts_per_entity": "facts_per_entity",
-    }
-    for name, key in keys.items():
-        value = getattr(args, name)
+    for key in ("num_entities", "num_attributes", "num_values", "num_relations"):
+        value = getattr(args, key)
         if value is not None:
             opts[key] = value
+    if args.facts_per_entity is not None:
+        opts["facts_per_entity"] = args.facts_per_entity
     result = sweep(
         args.task, args.phis, seeds=args.seeds, config=config, out=args.out,
         threshold=args.threshold, dataset_options=opts,
@@ -645,69 +887,123 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_PHI_G_HELP = "phi_G, the per-relation generalization threshold (Def. 2.5)"
+_UNDIRECTED_HELP = "also walk every edge backwards, as r^-1"
+_PATHS_HELP = "count paths instead of distinct inferred facts"
+_HOPS_HELP = "chain lengths to count: 2, 3 or both ('2 3' or '2,3')"
+_SEED_HELP = "random seed"
+_PRESETS = ("paper", "wang2024", "cpu-small", "tiny")
+
+
+def _preset_default(field: str) -> str:
+    """``default: the preset's (...)``: the value of ``field`` in every preset."""
+    from kgaug.train import TrainConfig
+
+    values = {name: getattr(TrainConfig.preset(name), field) for name in _PRESETS}
+    shown = {k: "none" if v is None else str(v) for k, v in values.items()}
+    if len(set(shown.values())) == 1:
+        return f"default: the preset's, {next(iter(shown.values()))} in every preset"
+    return "default: the preset's: " + ", ".join(f"{k} {v}" for k, v in shown.items())
+
+
+def _add_hops(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hops", nargs="+", default=["2"], metavar="N", help=_HOPS_HELP)
+
+
+def _add_json(p: argparse.ArgumentParser, what: str = "the report") -> None:
+    p.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
 def _add_plan_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hops", nargs="+", default=["2"], help="2, 3 or both ('2 3' or '2,3')")
-    p.add_argument("--phi-g", type=float, default=3.6, help="per-relation target (default 3.6)")
+    _add_hops(p)
+    p.add_argument("--phi-g", type=float, default=3.6, help=_PHI_G_HELP)
     p.add_argument(
         "--strategy",
         nargs="+",
         default=["fictitious"],
-        help="fictitious, counterfactual (several are tried in order)",
+        help="fictitious and/or counterfactual; several are tried in order",
     )
-    p.add_argument("--relations", nargs="+", help="relations to raise (default: all)")
-    p.add_argument("--overall-phi", type=float, help="also reach this overall phi")
+    p.add_argument(
+        "--relations", nargs="+", metavar="R", help="relations to raise (default: all relations)"
+    )
+    p.add_argument(
+        "--overall-phi",
+        type=float,
+        help="also raise the overall phi to this (default: no overall target)",
+    )
     p.add_argument(
         "--dataset-phi",
         type=float,
-        help="also augment until a dataset of this phi can be built (see --task)",
+        help="also augment until a dataset of this phi can be built from the result, "
+        "counted as `kgaug dataset --task TASK` counts (default: no dataset target)",
     )
     p.add_argument(
         "--task",
         choices=("composition", "comparison"),
         default="composition",
-        help="dataset that --dataset-phi refers to (default composition)",
+        help="the dataset --dataset-phi refers to",
     )
-    p.add_argument("--margin", type=float, default=0.0, help="local-ratio margin (default 0)")
-    p.add_argument("--max-new-facts", type=int, help="budget of new facts")
-    p.add_argument("--undirected", action="store_true", help="count with inverse edges")
-    p.add_argument("--paths", action="store_true", help="count paths instead of facts")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--margin", type=float, default=0.0, help="local-ratio margin, 0 to 10")
+    p.add_argument("--max-new-facts", type=int, help="budget of new facts (default: no budget)")
+    p.add_argument("--undirected", action="store_true", help=_UNDIRECTED_HELP)
+    p.add_argument("--paths", action="store_true", help=_PATHS_HELP)
+    p.add_argument("--seed", type=int, default=0, help=_SEED_HELP)
 
 
 def _add_backend_args(p: argparse.ArgumentParser, *, default: str) -> None:
     g = p.add_argument_group("backend")
     g.add_argument(
-        "--backend",
-        default=default,
-        help=f"template, openai, transformers or a plugin name (default {default})",
+        "--backend", default=default, help="template, openai, transformers or a plugin name"
     )
-    g.add_argument("--base-url", help="OpenAI-compatible server URL (vLLM, Ollama, ...)")
-    g.add_argument("--model", help="model name on the server (openai backend)")
+    g.add_argument(
+        "--base-url",
+        help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1 for vLLM "
+        "(default: $OPENAI_BASE_URL, else api.openai.com)",
+    )
+    g.add_argument(
+        "--model", help="model name on the server (required with --backend openai; default: none)"
+    )
     g.add_argument(
         "--api-key-env",
         metavar="VAR",
         help="environment variable holding the API key; it must be set (default: "
         "OPENAI_API_KEY if set, else none: local servers need none)",
     )
-    g.add_argument("--model-path", help="local model folder (transformers backend)")
-    g.add_argument("--concurrency", type=int, help="requests in flight (default 8)")
-    g.add_argument("--cache-dir", help="response cache folder (default ~/.cache/kgaug/llm)")
+    g.add_argument(
+        "--model-path",
+        help="local model folder (required with --backend transformers; default: none)",
+    )
+    g.add_argument("--concurrency", type=int, help="requests in flight (default: 8)")
+    g.add_argument(
+        "--cache-dir",
+        help="response cache folder (default: $KGAUG_CACHE_DIR/llm, else ~/.cache/kgaug/llm)",
+    )
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    g.add_argument("--max-attempts", type=int, help="attempts per item (default 3)")
-    g.add_argument("--temperature", type=float, help="sampling temperature (default 0)")
-    g.add_argument("--timeout", type=float, help="seconds per request (default 60)")
-    g.add_argument("--max-retries", type=int, help="client retries of 429/5xx (default 5)")
+    g.add_argument(
+        "--max-attempts", type=int, help="attempts per item before it is failed (default: 3)"
+    )
+    g.add_argument("--temperature", type=float, help="sampling temperature (default: 0)")
+    g.add_argument("--timeout", type=float, help="seconds per request (openai, default: 60)")
+    g.add_argument("--max-retries", type=int, help="client retries of 429/5xx (openai, default: 5)")
     g.add_argument(
         "--structured",
         choices=("auto", "json_schema", "text"),
-        help="structured output (default auto: JSON schema, text if refused)",
+        help="structured output (openai, default: auto: JSON schema, text if refused)",
     )
-    g.add_argument("--max-tokens", type=int, help="completion limit sent (openai, default 512)")
+    g.add_argument("--max-tokens", type=int, help="completion limit sent (openai, default: 512)")
     g.add_argument(
-        "--max-reply-chars", type=int, help="replies are cut to this length (default 32768)"
+        "--max-reply-chars",
+        type=int,
+        help="replies are cut to this length before they are checked (default: 32768)",
     )
-    g.add_argument("--requests-per-minute", type=float, help="client-side request rate limit")
-    g.add_argument("--tokens-per-minute", type=float, help="client-side token rate limit")
+    g.add_argument(
+        "--requests-per-minute",
+        type=float,
+        help="client-side request rate limit (default: none)",
+    )
+    g.add_argument(
+        "--tokens-per-minute", type=float, help="client-side token rate limit (default: none)"
+    )
     g.add_argument(
         "--retry-failed",
         action="store_true",
@@ -718,54 +1014,97 @@ def _add_backend_args(p: argparse.ArgumentParser, *, default: str) -> None:
         action="store_true",
         help="print the requests and tokens the run would need; send and write nothing",
     )
-    g.add_argument("--max-new-tokens", type=int, help="generation limit (transformers)")
-    g.add_argument("--device", help="torch device (transformers, default cpu)")
+    g.add_argument(
+        "--max-new-tokens", type=int, help="generation limit (transformers, default: 256)"
+    )
+    g.add_argument("--device", help="torch device (transformers, default: cpu)")
+
+
+def _add_train_shortcuts(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
+    what = " per run" if sweep else ""
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a TrainConfig field, e.g. --set lr=3e-4 --set compile=false "
+        "(repeatable; default: the preset's values)",
+    )
+    p.add_argument(
+        "--max-steps", type=int, help=f"optimizer steps{what} ({_preset_default('max_steps')})"
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        help=f"steps between evaluations ({_preset_default('eval_every')})",
+    )
+    p.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        help=f"where to train; auto: CUDA when available ({_preset_default('device')})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``kgaug`` command."""
     parser = argparse.ArgumentParser(
-        prog="kgaug",
-        description="Knowledge-graph augmentation for grokking: phi statistics and bounds.",
+        prog="kgaug", description=_DESCRIPTION, formatter_class=_TopHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"kgaug {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     p = sub.add_parser("stats", help="per-relation phi table of a KG")
     _add_input(p)
-    p.add_argument("--hops", nargs="+", default=["2"], help="2, 3 or both ('2 3' or '2,3')")
-    p.add_argument("--phi-g", type=float, default=3.6, help="phi_G threshold (default 3.6)")
-    p.add_argument("--undirected", action="store_true", help="also walk edges backwards (r^-1)")
-    p.add_argument("--paths", action="store_true", help="count paths instead of distinct facts")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_hops(p)
+    p.add_argument("--phi-g", type=float, default=3.6, help=_PHI_G_HELP)
+    p.add_argument("--undirected", action="store_true", help=_UNDIRECTED_HELP)
+    p.add_argument("--paths", action="store_true", help=_PATHS_HELP)
+    _add_json(p)
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("summary", help="counts of entities, relations, types, provenance")
     _add_input(p)
-    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_json(p, "the summary")
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("bounds", help="Lemma 1, Lemma 2 and the node-count bound")
-    p.add_argument("--nodes", type=float, help="|V| (for Lemma 1 and Lemma 2)")
-    p.add_argument("--hops", type=int, default=2, help="n (default 2)")
-    p.add_argument("--phi-g", type=float, default=3.6, help="phi_G (default 3.6)")
-    p.add_argument("--branching", type=float, help="average b for Lemma 1")
     p.add_argument(
-        "--relation-branching", type=float, nargs="+", help="b_r values for the node bound"
+        "--nodes", type=float, help="|V|, for Lemma 1 and Lemma 2 (default: none, both skipped)"
     )
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--hops", type=int, default=2, metavar="N", help="chain length n")
+    p.add_argument("--phi-g", type=float, default=3.6, help=_PHI_G_HELP)
+    p.add_argument(
+        "--branching",
+        type=float,
+        help="average branching factor b for Lemma 1 (default: none, Lemma 1 skipped)",
+    )
+    p.add_argument(
+        "--relation-branching",
+        type=float,
+        nargs="+",
+        metavar="B",
+        help="per-relation branching factors b_r for the node-count bound "
+        "(default: none, the bound is skipped)",
+    )
+    _add_json(p, "the numbers")
     p.set_defaults(func=_cmd_bounds)
 
     p = sub.add_parser("plan", help="augmentation plan, confirmed by exact recount")
     _add_input(p)
     _add_plan_args(p)
-    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_json(p, "the plan")
     p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("augment", help="write the augmented graph and its plan")
     _add_input(p)
     _add_plan_args(p)
-    p.add_argument("--out", required=True, help="output JSONL file (types and provenance)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output JSONL file (types and provenance kept; required, no default); the "
+        "plan is written next to it as OUT.plan.json",
+    )
     p.set_defaults(func=_cmd_augment)
 
     p = sub.add_parser(
@@ -779,62 +1118,110 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("original", help="the graph before augmentation")
     p.add_argument("augmented", help="the augmented graph (e.g. written by kgaug augment)")
-    p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
-    p.add_argument("--hops", nargs="+", default=["2"], help="2, 3 or both ('2 3' or '2,3')")
-    p.add_argument("--phi-g", type=float, default=3.6, help="threshold (default 3.6)")
-    p.add_argument("--undirected", action="store_true", help="count with inverse edges")
-    p.add_argument("--paths", action="store_true", help="count paths instead of facts")
+    p.add_argument(
+        "--format", choices=FORMATS, help="file format of both (default: from the suffix)"
+    )
+    _add_hops(p)
+    p.add_argument("--phi-g", type=float, default=3.6, help=_PHI_G_HELP)
+    p.add_argument("--undirected", action="store_true", help=_UNDIRECTED_HELP)
+    p.add_argument("--paths", action="store_true", help=_PATHS_HELP)
     p.add_argument("--no-ocr", action="store_true", help="skip the OCR risk check")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_json(p, "the audit")
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("sample", help="uniform simple paths (five-tuples) or questions")
     _add_input(p)
-    p.add_argument("--hops", type=int, default=2, help="2, 3 or 4 (default 2)")
-    p.add_argument("-k", type=int, default=10, help="number of paths (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument(
-        "--relations",
-        nargs="+",
-        help="first-hop relation, or one per hop ('*' for any)",
-    )
-    p.add_argument("--undirected", action="store_true", help="also walk edges backwards")
+    p.add_argument("--hops", type=int, default=2, metavar="N", help="path length: 2, 3 or 4")
+    p.add_argument("-k", type=int, default=10, help="number of paths")
+    p.add_argument("--seed", type=int, default=0, help=_SEED_HELP)
+    p.add_argument("--relations", nargs="+", metavar="R", help=_RELATIONS_HELP)
+    p.add_argument("--undirected", action="store_true", help=_UNDIRECTED_HELP)
     p.add_argument("--with-replacement", action="store_true", help="allow repeated paths")
-    p.add_argument("--questions", action="store_true", help="print template questions")
+    p.add_argument(
+        "--questions", action="store_true", help="print template questions and answers instead"
+    )
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("dataset", help="ID/OOD training set as JSONL files")
     _add_input(p)
-    p.add_argument("--task", choices=("composition", "comparison"), default="composition")
-    p.add_argument("--phi", type=float, help="dataset phi (default: the library's, 7.2)")
-    p.add_argument("--ood-fraction", type=float, help="OOD share (default 0.05 / 0.1)")
-    p.add_argument("--test-id-fraction", type=float, help="ID test share (default 0.1)")
-    p.add_argument("--max-test", type=int, help="cap on each test split")
-    p.add_argument("--hops", type=int, help="composition: 2 or 3 (default 2)")
-    p.add_argument("--undirected", action="store_true", help="composition with inverse edges")
-    p.add_argument("--ambiguous", choices=("drop", "keep"), help="composition (default drop)")
-    p.add_argument("--attributes", nargs="+", help="comparison: attribute relations")
-    p.add_argument("--style", choices=("same", "order"), help="comparison (default same)")
+    p.add_argument(
+        "--task",
+        choices=("composition", "comparison"),
+        default="composition",
+        help="composition: multi-hop queries (h, r1, r2) -> t; comparison: two entities' "
+        "attribute values compared",
+    )
+    p.add_argument(
+        "--phi",
+        type=float,
+        help="dataset phi: inferred training examples per ID atomic fact (default: 7.2)",
+    )
+    p.add_argument(
+        "--ood-fraction",
+        type=float,
+        help="share of atomic facts (composition) or entities (comparison) held out as OOD "
+        "(default: 0.05 composition, 0.1 comparison)",
+    )
+    p.add_argument(
+        "--test-id-fraction", type=float, help="share of ID queries held out (default: 0.1)"
+    )
+    p.add_argument("--max-test", type=int, help="cap on each test split (default: no cap)")
+    p.add_argument(
+        "--hops", type=int, metavar="N", help="composition: chain length, 2 or 3 (default: 2)"
+    )
+    p.add_argument("--undirected", action="store_true", help="composition: " + _UNDIRECTED_HELP)
+    p.add_argument(
+        "--ambiguous",
+        choices=("drop", "keep"),
+        help="composition: queries with several answers are dropped or kept, one example "
+        "per answer (default: drop)",
+    )
+    p.add_argument(
+        "--attributes",
+        nargs="+",
+        metavar="R",
+        help="comparison: attribute relations (default: every functional relation whose "
+        "values are shared)",
+    )
+    p.add_argument(
+        "--style",
+        choices=("same", "order"),
+        help="comparison: same value yes/no, or numeric order (default: same)",
+    )
     p.add_argument(
         "--balance",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="comparison: balance answer classes (default yes)",
+        help="comparison: balance the answer classes (default: yes)",
     )
-    p.add_argument("--max-pairs", type=int, help="comparison: sample pairs above this")
-    p.add_argument("--allow-short", action="store_true", help="accept a lower phi than asked")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--max-pairs",
+        type=int,
+        help="comparison: sample entity pairs when there are more (default: 1000000)",
+    )
+    p.add_argument(
+        "--allow-short",
+        action="store_true",
+        help="keep a dataset that falls short instead of failing: fewer inferred training "
+        "examples than --phi asks (all the pool has; the phi reached is printed) or an "
+        "empty OOD test split",
+    )
+    p.add_argument("--seed", type=int, default=0, help=_SEED_HELP)
+    p.add_argument("--out", required=True, help="output folder (required, no default)")
     p.set_defaults(func=_cmd_dataset)
 
     p = sub.add_parser("verbalize", help="paths or items to questions (template or LLM)")
     _add_input(p)
-    p.add_argument("--items", help="JSONL/TSV file of items instead of sampling a KG")
-    p.add_argument("--hops", type=int, default=2, help="sampled path length (default 2)")
-    p.add_argument("-k", type=int, default=10, help="number of sampled paths (default 10)")
-    p.add_argument("--relation", help="only paths whose first hop is this relation")
-    p.add_argument("--seed", type=int, default=0, help="sampling and model seed (default 0)")
-    p.add_argument("--out", help="output JSONL (default: question, answer, status to stdout)")
+    p.add_argument(
+        "--items",
+        help="JSONL/TSV file of items instead of sampling a KG (default: sample FILE)",
+    )
+    p.add_argument("--hops", type=int, default=2, metavar="N", help="sampled path length")
+    p.add_argument("-k", type=int, default=10, help="number of sampled paths")
+    p.add_argument("--relations", nargs="+", metavar="R", help=_RELATIONS_HELP)
+    _alias(p, "--relation", "--relations", wrap=True)
+    p.add_argument("--seed", type=int, default=0, help="sampling and model seed")
+    p.add_argument("--out", help="output JSONL (default: question, answer, status lines to stdout)")
     _add_backend_args(p, default="template")
     p.set_defaults(func=_cmd_verbalize)
 
@@ -844,9 +1231,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--split",
         choices=("paragraphs", "lines", "file"),
         default="paragraphs",
-        help="one request per paragraph (default), line or file",
+        help="one request per paragraph, line or file",
     )
-    p.add_argument("--seed", type=int, default=0, help="model seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="model seed")
     p.add_argument("--out", help="output JSONL graph (default: TSV triples to stdout)")
     _add_backend_args(p, default="openai")
     p.set_defaults(func=_cmd_parse)
@@ -856,29 +1243,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wang",
         choices=["comparison", "composition"],
-        help="generate Wang et al.'s synthetic dataset instead of reading DATA",
-    )
-    p.add_argument("--entities", type=int, help="--wang: number of entities")
-    p.add_argument("--phi", type=float, default=7.2, help="--wang: dataset phi (default 7.2)")
-    p.add_argument(
-        "--preset",
-        default="cpu-small",
-        choices=["paper", "wang2024", "cpu-small", "tiny"],
-        help="configuration preset (default cpu-small)",
+        help="generate Wang et al.'s synthetic dataset for this task instead of reading "
+        "DATA (default: read DATA)",
     )
     p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a TrainConfig field, e.g. --set lr=3e-4 --set grokfast_lambda=2",
+        "--num-entities",
+        type=int,
+        help="--wang: entities (default: 1000 comparison, 2000 composition)",
     )
-    p.add_argument("--max-steps", type=int, help="optimizer steps")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train")
-    p.add_argument("--seed", type=int, help="seed of init, batches and eval subsets")
-    p.add_argument("--eval-every", type=int, help="steps between evaluations")
-    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
-    p.add_argument("--stop-at-ood", type=float, help="stop once OOD accuracy reaches this")
-    p.add_argument("--out", help="output folder (metrics.jsonl, curves.png, model/, checkpoints/)")
+    _alias(p, "--entities", "--num-entities", type=int)
+    p.add_argument("--phi", type=float, default=7.2, help="--wang: dataset phi")
+    p.add_argument("--preset", default="cpu-small", choices=_PRESETS, help="configuration")
+    _add_train_shortcuts(p)
+    p.add_argument(
+        "--seed",
+        type=int,
+        help=f"seed of init, batches and eval subsets ({_preset_default('seed')})",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help="steps between checkpoints; none: only at the end "
+        f"({_preset_default('checkpoint_every')})",
+    )
+    p.add_argument(
+        "--stop-at-ood",
+        type=float,
+        help="stop once OOD accuracy reaches this (default: never, run --max-steps)",
+    )
+    p.add_argument(
+        "--out",
+        help="output folder: metrics.jsonl, curves.png, model/, checkpoints/ (default: "
+        "none, nothing is written)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
     p.set_defaults(func=_cmd_train)
 
@@ -891,43 +1288,64 @@ def build_parser() -> argparse.ArgumentParser:
             "seed. Rerun the same command to resume: finished runs are never repeated."
         ),
     )
-    p.add_argument("--task", choices=["comparison", "composition"], default="comparison",
-                   help="which task (default comparison)")  # fmt: skip
-    p.add_argument("--phis", type=float, nargs="+", default=[1.8, 3.6, 7.2, 12.6],
-                   help="dataset phis (default 1.8 3.6 7.2 12.6)")  # fmt: skip
-    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds (default 0)")
-    p.add_argument("--preset", default="cpu-small",
-                   choices=["paper", "wang2024", "cpu-small", "tiny"],
-                   help="configuration preset (default cpu-small)")  # fmt: skip
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field")
-    p.add_argument("--max-steps", type=int, help="optimizer steps per run (default: preset's)")
-    p.add_argument("--eval-every", type=int, help="steps between evaluations")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train")
-    p.add_argument("--threshold", type=float,
-                   help="accuracy that counts as generalized (default 0.95 OOD comparison, "
-                   "0.9 ID composition)")  # fmt: skip
-    p.add_argument("--entities", type=int, help="entities of the synthetic graph")
-    p.add_argument("--attributes", type=int, help="comparison: attributes")
-    p.add_argument("--values", type=int, help="comparison: values per attribute")
-    p.add_argument("--relations", type=int, help="composition: relations")
-    p.add_argument("--facts-per-entity", type=int, dest="facts_per_entity",
-                   help="composition: facts per entity")  # fmt: skip
-    p.add_argument("--out", required=True, help="sweep folder (resumable)")
+    p.add_argument(
+        "--task", choices=["comparison", "composition"], default="comparison", help="which task"
+    )
+    p.add_argument(
+        "--phis", type=float, nargs="+", default=[1.8, 3.6, 7.2, 12.6], help="dataset phis"
+    )
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds, one run each")
+    p.add_argument("--preset", default="cpu-small", choices=_PRESETS, help="configuration")
+    _add_train_shortcuts(p, sweep=True)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="accuracy that counts as generalized (default: 0.95 OOD for comparison, "
+        "0.9 ID for composition)",
+    )
+    p.add_argument(
+        "--num-entities",
+        type=int,
+        help="entities of the synthetic graph (default: 1000 comparison, 2000 composition)",
+    )
+    p.add_argument("--num-attributes", type=int, help="comparison: attributes (default: 20)")
+    p.add_argument("--num-values", type=int, help="comparison: values per attribute (default: 20)")
+    p.add_argument("--num-relations", type=int, help="composition: relations (default: 200)")
+    p.add_argument(
+        "--facts-per-entity", type=int, help="composition: facts per entity (default: 20)"
+    )
+    for old in ("entities", "attributes", "values", "relations"):
+        _alias(p, f"--{old}", f"--num-{old}", type=int)
+    p.add_argument("--out", required=True, help="sweep folder (resumable; required, no default)")
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="end-to-end demo on the bundled example KG")
-    p.add_argument("--out", default="kgaug-demo", help="output folder (default kgaug-demo)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--phi-g", type=float, default=3.6, help="per-relation target")
-    p.add_argument("--dataset-phi", type=float, default=3.6, help="composition training phi")
-    p.add_argument("--overall-phi", type=float, help="also raise the overall phi (default: off)")
-    p.add_argument("--comparison-phi", type=float, default=8.0, help="comparison training phi")
+    p.add_argument("--out", default="kgaug-demo", help="output folder")
+    p.add_argument("--seed", type=int, default=0, help=_SEED_HELP)
+    p.add_argument("--phi-g", type=float, default=3.6, help=_PHI_G_HELP)
+    p.add_argument(
+        "--dataset-phi", type=float, default=3.6, help="phi of the composition training set"
+    )
+    p.add_argument(
+        "--overall-phi",
+        type=float,
+        help="also raise the overall phi to this (default: no overall target)",
+    )
+    p.add_argument(
+        "--comparison-phi", type=float, default=8.0, help="phi of the comparison training set"
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=_cmd_demo)
     from kgaug.ocr.cli import add_commands as add_ocr_commands
 
     add_ocr_commands(sub)
     return parser
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found: argparse.ArgumentParser = sub.choices[name]
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -940,9 +1358,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (KGAugError, KGFormatError, OSError, ValueError, TypeError, KeyError, TrainError) as e:
+    except ImportError as e:  # a missing extra: one line with the install command
+        print(missing_extra(args.command, e), file=sys.stderr)
+        return 2
+    except (KGFormatError, OSError) as e:  # names the file and line
+        print(f"kgaug {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (KGAugError, ValueError, TypeError, KeyError, TrainError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"kgaug {args.command}: error: {msg}", file=sys.stderr)
+        text = flag_names(str(msg), _subparser(parser, args.command))
+        print(f"kgaug {args.command}: error: {text}", file=sys.stderr)
         return 2
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))

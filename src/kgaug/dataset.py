@@ -340,6 +340,9 @@ class DatasetMeta(BaseModel):
         Comparison: per split, the number of examples per answer token.
     questions_failed : int
         Examples whose verbalizer reported ``status="failed"`` (kept, counted here).
+    questions_review : int
+        Examples whose question the verbalizer marked ``status="review"`` (kept: it reads
+        as a question, but its wording is doubtful, e.g. an opaque relation id).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -373,6 +376,7 @@ class DatasetMeta(BaseModel):
     sampled_pairs: bool | None = None
     answer_counts: dict[str, dict[str, int]] | None = None
     questions_failed: int = 0
+    questions_review: int = 0
 
     def to_json(self) -> str:
         """``meta.json`` content (sorted keys, indented, trailing newline)."""
@@ -978,6 +982,7 @@ def build_composition_dataset(
         dropped_mixed=mixed_facts,
         dropped_mixed_paths=int(np.count_nonzero(path_cat == _MIXED)),
         questions_failed=sum(q.status == "failed" for q in questions),
+        questions_review=sum(q.status == "review" for q in questions),
     )
     return Dataset(
         train=splits["train"], test_id=splits["test_id"], test_ood=splits["test_ood"], meta=meta
@@ -1298,5 +1303,6 @@ def build_comparison_dataset(
         sampled_pairs=sampled,
         answer_counts=_answer_counts({"train": tr, "test_id": tid, "test_ood": tood}),
         questions_failed=sum(q.status == "failed" for q in questions),
+        questions_review=sum(q.status == "review" for q in questions),
     )
     return Dataset(train=tr, test_id=tid, test_ood=tood, meta=meta)

@@ -219,13 +219,10 @@ def run_demo(
         try:
             from matplotlib.figure import Figure  # no pyplot: leaves the backend alone
 
-            from kgaug.plot import plot_phi
+            from kgaug.plot import plot_phi_before_after
 
-            fig = Figure(figsize=(12, 5))
-            axes = fig.subplots(1, 2, sharey=True, sharex=True)  # one scale: compare bars
-            plot_phi(before, axes[0], title="before augmentation")
-            plot_phi(after, axes[1], title="after augmentation")
-            fig.tight_layout()
+            # one x-scale for both panels (bar lengths compare), growth in the title
+            fig = plot_phi_before_after(before, after, fig=Figure(figsize=(12, 6.2)))
             with atomic_write(root / "phi.png", "wb") as fh:
                 fig.savefig(fh, format="png", dpi=100, metadata={"Software": None})
             plot_file = "phi.png"

@@ -21,6 +21,7 @@ __all__ = [
     "MalformedReplyError",
     "OCRRiskWarning",
     "RiskTooLargeError",
+    "SmallSplitWarning",
     "UnknownLabelError",
     "UnreachableBoundWarning",
     "close_matches",
@@ -135,9 +136,30 @@ class OCRRiskWarning(UserWarning):
     of 1.0 resting on two subjects does not count as the original graph's association.
 
     A model fine-tuned on such a graph learns them as implications and extends them to
-    other subjects (out-of-context reasoning, seed 004); see
+    other subjects (out-of-context reasoning, "Generalization or Hallucination?"); see
     :func:`kgaug.ocr.check_augmentation` for the full before/after table.
+
+    The message fits a screen (the strongest pair and where to look); the rest is in the
+    attributes.
+
+    Attributes
+    ----------
+    details : str
+        Every flagged pair with its strengths, support and an example, the templates
+        that added the facts, and how to turn the check off.
+    comparison : kgaug.ocr.RiskComparison or None
+        The before/after comparison itself (``None`` when the graph was too large to
+        check).
     """
+
+    def __init__(self, message: str, *, details: str = "", comparison: Any = None) -> None:
+        super().__init__(message)
+        self.details = details or message
+        self.comparison = comparison
+
+
+class SmallSplitWarning(UserWarning):
+    """A test split so small that its accuracy moves in coarse steps (see ``eval_sizes``)."""
 
 
 class RiskTooLargeError(ValueError):

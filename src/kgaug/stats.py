@@ -293,6 +293,22 @@ class PhiReport(BaseModel):
             s += f"<p>... {hidden} more relations</p>"
         return s
 
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Bars of phi per relation with the ``phi_G`` line (needs matplotlib).
+
+        The same as :func:`kgaug.plot.plot_phi` (``ax``, ``log``, ``title``, ``counts``,
+        ``legend``): relations at or above ``phi_G`` blue, below orange, each bar labelled
+        with the relation's atomic facts.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            ``rep.plot().savefig("phi.png")``.
+        """
+        from kgaug.plot import plot_phi
+
+        return plot_phi(self, ax, **kwargs)
+
 
 def _needed(inferred: int, atomic: int, phi_g: float) -> int:
     """Smallest k >= 0 with ``(inferred + k) / atomic >= phi_g`` (the verdict's own test)."""

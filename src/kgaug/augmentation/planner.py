@@ -384,11 +384,11 @@ def _rows(st: _State) -> list[RelationPlan]:
             if not a.generalizable and rel in st.wanted:
                 reason = f"pushed below phi_G by other relations' new facts ({st.why.get(rel, '')})"
         elif rel in st.used or a.generalizable:
-            status = "planned"
+            status = "planned" if rel in st.used else "incidental"
             reason = (
                 f"raised with strategy '{st.used[rel]}'"
                 if rel in st.used
-                else "raised as a side effect of other relations' new facts"
+                else "raised to phi_G by other relations' new facts alone"
             )
             if not a.generalizable:
                 reason = st.why.get(rel, "stopped after max_rounds")
@@ -451,7 +451,8 @@ def _rows(st: _State) -> list[RelationPlan]:
                 spent_facts=int(st.spent.get(rel, 0)),
                 min_template_facts=(
                     fic.cheapest(st.factory, before, rel, g)
-                    if fic is not None and status in ("planned", "unreachable", "budget")
+                    if fic is not None
+                    and status in ("planned", "incidental", "unreachable", "budget")
                     else None
                 ),
                 phi_after=a.phi,

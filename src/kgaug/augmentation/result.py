@@ -9,6 +9,7 @@ graph the facts and entities added, dataset targets, rejected proposals and the 
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -20,7 +21,7 @@ from kgaug.stats import PhiReport
 
 __all__ = ["AugmentationPlan", "RelationPlan", "Status"]
 
-Status = Literal["ok", "planned", "unreachable", "empty", "skipped", "budget"]
+Status = Literal["ok", "planned", "incidental", "unreachable", "empty", "skipped", "budget"]
 
 
 class RelationPlan(BaseModel):
@@ -47,15 +48,20 @@ class RelationPlan(BaseModel):
         Atomic facts of the relation that ``b_r`` implies, minus those present.
     node_bound : int or None
         Node-count bound at the current ``b_r`` (``None``: no graph size suffices).
-    status : {"ok", "planned", "unreachable", "empty", "skipped", "budget"}
-        Already at phi_G, raised by augmentation, impossible, without facts, below phi_G
-        but not among the requested ``relations``, or stopped by ``max_new_facts``.
+    status : {"ok", "planned", "incidental", "unreachable", "empty", "skipped", "budget"}
+        ``ok``: already at phi_G before augmentation (it may still gain facts as parts of
+        other relations' templates, see :attr:`added_facts`); ``planned``: raised by a
+        strategy of its own; ``incidental``: below phi_G before, raised to it by other
+        relations' new facts alone; ``unreachable``: impossible (:attr:`reason` says
+        why); ``empty``: without facts; ``skipped``: below phi_G but not among the
+        requested ``relations``; ``budget``: stopped by ``max_new_facts``.
     strategy : str or None
         Strategy that raised it.
     template : str or None
         The template of new facts used (fictitious strategy).
     added_facts : int
-        New facts of this relation in the result.
+        New facts *of this relation* in the result, whichever relation's template added
+        them (so a relation at ``ok`` can have some).
     spent_facts : int
         New facts (of any relation) added to raise this relation: the templates' or the
         strategy's facts, to compare with :attr:`lemma2_facts` and
@@ -102,6 +108,21 @@ class RelationPlan(BaseModel):
     overshoot: str | None = None
     rejected: dict[str, int] = {}
     reason: str = ""
+
+
+def _note(r: RelationPlan) -> str:
+    if r.overshoot:
+        return "> 1.5 phi_G"
+    if r.status == "ok" and r.reached is False:
+        return "pushed below phi_G"
+    return {"incidental": "by others' facts", "budget": "budget hit"}.get(r.status, "")
+
+
+_LEGEND = (
+    "spent on it: new facts (of any relation) added to raise this relation; new facts of "
+    "it: facts of this relation in the result,\nwhichever template added them (a relation "
+    "already at phi_G gains some as parts of other relations' templates)"
+)
 
 
 class AugmentationPlan(BaseModel):
@@ -235,8 +256,8 @@ class AugmentationPlan(BaseModel):
 
     @property
     def planned(self) -> list[str]:
-        """Relations that needed and got augmentation."""
-        return [r.relation for r in self.rows if r.status == "planned"]
+        """Relations below phi_G that augmentation raised (``planned`` or ``incidental``)."""
+        return [r.relation for r in self.rows if r.status in ("planned", "incidental")]
 
     @property
     def confirmed(self) -> bool:
@@ -304,7 +325,7 @@ class AugmentationPlan(BaseModel):
     def _table(self) -> tuple[list[str], list[list[str]]]:
         header = [
             "relation", "phi", "deficit", "Lemma 2 facts", "fewest (1 template)", "status",
-            "spent", "added", "phi after", "note",
+            "spent on it", "new facts of it", "phi after", "note",
         ]  # fmt: skip
 
         def f(x: float | None) -> str:
@@ -321,7 +342,7 @@ class AugmentationPlan(BaseModel):
                 str(r.spent_facts),
                 str(r.added_facts),
                 f(r.phi_after),
-                "> 1.5 phi_G" if r.overshoot else "",
+                _note(r),
             ]
             for r in self.rows
         ]
@@ -329,7 +350,7 @@ class AugmentationPlan(BaseModel):
 
     def __str__(self) -> str:
         header, rows = self._table()
-        s = self._header() + "\n\n" + text_table(header, rows)
+        s = self._header() + "\n\n" + text_table(header, rows) + "\n" + _LEGEND
         notes = [f"- {r.relation}: {r.reason}" for r in self.rows if r.status == "unreachable"]
         notes += [f"- {r.relation}: {r.overshoot}" for r in self.rows if r.overshoot]
         notes += [f"- {w}" for w in self.warnings]
@@ -343,4 +364,5 @@ class AugmentationPlan(BaseModel):
     def _repr_html_(self) -> str:
         header, rows = self._table()
         styles = ["background-color:#fde2e2" if row[5] == "unreachable" else "" for row in rows]
-        return html_table(header, rows, row_styles=styles, caption=self._header())
+        legend = f'<p style="font-size:smaller">{escape(_LEGEND)}</p>'
+        return html_table(header, rows, row_styles=styles, caption=self._header()) + legend

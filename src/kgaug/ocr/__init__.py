@@ -1,4 +1,6 @@
-"""Out-of-context reasoning (OCR, seed 004): why augmented facts are learned as implications.
+"""Out-of-context reasoning (OCR): why augmented facts are learned as implications.
+
+After "Generalization or Hallucination?", the OCR paper.
 
 Two parts:
 

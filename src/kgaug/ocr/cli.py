@@ -59,6 +59,9 @@ def _ocr_options(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_ocr(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from kgaug.cli import _require
+
+    _require("torch")  # a missing PyTorch is one line from kgaug.cli.main, before any work
     from kgaug.ocr.experiment import run_experiment
     from kgaug.ocr.result import OCRResult, plot_curves, summary_table
     from kgaug.ocr.task import OCRConfig
@@ -81,9 +84,6 @@ def _cmd_ocr(args: argparse.Namespace) -> int:
             if not args.json and not args.quiet:
                 print(f"running {cfg.describe()}", file=sys.stderr)
             results.append(run_experiment(cfg, progress=None if not args.quiet else False))
-    except ImportError as e:
-        print(f"kgaug ocr: error: {e}", file=sys.stderr)
-        return 2
     except FloatingPointError as e:
         print(f"kgaug ocr: error: {e}", file=sys.stderr)
         return 1
@@ -152,7 +152,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``ocr`` and ``risk`` on the ``kgaug`` subcommand parser ``sub``.
 
     Parameters
@@ -160,53 +160,78 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     sub : argparse._SubParsersAction
         From ``parser.add_subparsers()``; each command sets ``func`` (returns an exit code).
     """
-    from kgaug.cli import FORMATS
+    from kgaug.cli import FORMATS, OCR_PAPER
 
     p = sub.add_parser(
         "ocr",
-        help="the symbolic OCR experiment (seed 004): factorized vs non-factorized attention",
+        help="the symbolic out-of-context reasoning (OCR) experiment: factorized vs "
+        "non-factorized attention",
         description=(
             "Train one-layer attention-only models on the symbolic out-of-context reasoning "
-            "task and print train/test loss, test accuracy, mean rank and the norms of "
-            "W_O W_V^T. Needs PyTorch (pip install 'kgaug[train]')."
+            f"task of {OCR_PAPER} (Sec. 3) and print train/test loss, test accuracy, mean "
+            "rank and the norms of W_O W_V^T. Needs PyTorch (pip install 'kgaug[train]')."
         ),
     )
     p.add_argument(
         "--parameterization",
         choices=("factorized", "nonfactorized", "both"),
         default="both",
-        help="model(s) to train (default both)",
+        help="model(s) to train",
     )
-    p.add_argument("--d-h", type=int, default=128, help="hidden size d_h (default 128)")
+    p.add_argument("--d-h", type=int, default=128, help="hidden size d_h")
     p.add_argument(
         "--extra-d-h",
         type=int,
         nargs="+",
         metavar="D_H",
-        help="also train factorized models with these hidden sizes (the paper: 4)",
+        help="also train factorized models with these hidden sizes (the paper: 4; default: none)",
     )
-    p.add_argument("--steps", type=int, default=5000, help="training steps (default 5000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--optimizer", choices=("adamw", "gd"), default="adamw")
+    p.add_argument("--steps", type=int, default=5000, help="training steps")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument(
+        "--optimizer",
+        choices=("adamw", "gd"),
+        default="adamw",
+        help="AdamW, or plain gradient descent (no momentum)",
+    )
     p.add_argument("--lr", type=float, help="learning rate (default: AdamW 0.03, GD 1.0)")
     p.add_argument("--weight-decay", type=float, help="weight decay (default: AdamW 0.1, GD 0)")
-    p.add_argument("--init", choices=("gaussian", "symmetric"), default="gaussian")
     p.add_argument(
-        "--init-scale", type=float, help="Gaussian std or symmetric alpha (default 0.01)"
+        "--init",
+        choices=("gaussian", "symmetric"),
+        default="gaussian",
+        help="small Gaussian weights, or the symmetric initialization of the paper's "
+        "Assumption 2 (scale: --init-scale)",
     )
-    p.add_argument("--n", type=int, default=20, help="groups, |A1| = |A2| = n (default 20)")
-    p.add_argument("--m", type=int, default=4, help="subjects per group (default 4)")
+    p.add_argument(
+        "--init-scale", type=float, help="Gaussian std or symmetric alpha (default: 0.01)"
+    )
+    p.add_argument("--n", type=int, default=20, help="groups, |A1| = |A2| = n")
+    p.add_argument("--m", type=int, default=4, help="subjects per group")
     p.add_argument("--m-train", type=int, default=1, help="training subjects per group")
-    p.add_argument("--seq-len", type=int, default=16, help="sequence length (default 16)")
-    p.add_argument("--noise-tokens", type=int, default=5, help="noise vocabulary (default 5)")
+    p.add_argument("--seq-len", type=int, default=16, help="sequence length")
+    p.add_argument("--noise-tokens", type=int, default=5, help="noise vocabulary size")
     p.add_argument(
         "--fixed-noise", action="store_true", help="draw the training noise once, not per step"
     )
     p.add_argument("--freeze-kq", action="store_true", help="keep W_KQ at its initial value")
-    p.add_argument("--loss-over", choices=("answers", "vocab"), default="answers")
-    p.add_argument("--log-every", type=int, help="metrics interval (default steps/100)")
-    p.add_argument("--device", help="torch device (default cpu)")
-    p.add_argument("--out", help="folder for metrics.jsonl, results.json and ocr_curves.png")
+    p.add_argument(
+        "--loss-over",
+        choices=("answers", "vocab"),
+        default="answers",
+        help="softmax over the answers A1 and A2 (the paper's loss) or the whole vocabulary",
+    )
+    p.add_argument(
+        "--log-every",
+        type=int,
+        help="metrics interval in steps (default: about 100 points per run)",
+    )
+    p.add_argument("--device", help="torch device (default: cpu)")
+    p.add_argument(
+        "--out",
+        help="folder for metrics.jsonl, results.json and ocr_curves.png (default: none, "
+        "nothing is written)",
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--quiet", action="store_true", help="print nothing (with --out)")
     p.set_defaults(func=_cmd_ocr)
@@ -221,18 +246,27 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
             "created (exit status 1 when any is flagged)."
         ),
     )
-    p.add_argument("file", nargs="?", help="knowledge-graph file (TSV, JSONL, CSV or 2Wiki JSON)")
+    p.add_argument(
+        "file", nargs="?", help="knowledge-graph file (TSV, JSONL, CSV or 2Wiki JSON), or --example"
+    )
     p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
     p.add_argument("--example", action="store_true", help="use the bundled example KG")
-    p.add_argument("--top", type=int, default=20, help="rows shown (default 20)")
-    p.add_argument("--min-support", type=int, default=3, help="shared subjects (default 3)")
-    p.add_argument("--relations", nargs="+", help="only these relations")
+    p.add_argument("--top", type=int, default=20, help="rows shown")
+    p.add_argument("--min-support", type=int, default=3, help="subjects a relation pair must share")
+    p.add_argument(
+        "--relations", nargs="+", metavar="R", help="only these relations (default: all relations)"
+    )
     p.add_argument(
         "--compare",
         action="store_true",
         help="compare with the file's real facts (provenance 'real'): what augmentation added",
     )
-    p.add_argument("--original", help="compare with this graph instead")
-    p.add_argument("--threshold", type=float, default=0.5, help="strength flagged (default 0.5)")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--original",
+        help="compare with this graph instead of the file's real facts (default: none)",
+    )
+    p.add_argument(
+        "--threshold", type=float, default=0.5, help="association strength that is flagged"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_risk)

@@ -1,6 +1,6 @@
 """One-layer, one-head, attention-only linear transformers on the OCR task (needs torch).
 
-The model reads the output at the ``<EOS>`` position (seed 004, Sec. 3.1)::
+The model reads the output at the ``<EOS>`` position (the OCR paper, Sec. 3.1)::
 
     f(X) = W_O W_V^T X^T X W_KQ x_<EOS>            (factorized, W_O, W_V in R^{d x d_h})
     f(X) = W_OV      X^T X W_KQ x_<EOS>            (non-factorized, W_OV in R^{d x d})
@@ -163,7 +163,7 @@ def _run(cfg: OCRConfig, torch: Any, progress: bool | None) -> OCRResult:
     y_train = torch.as_tensor(task.train_targets - lo, device=dev)
     y_test = torch.as_tensor(task.test_targets - lo, device=dev)
     y_rank = torch.as_tensor(task.test_targets - task.c0, device=dev)
-    # the margin is taken over the answers A whatever the loss's candidates (seed 004, eq. 1:
+    # the margin is taken over the answers A whatever the loss's candidates (the OCR paper, eq. 1:
     # f(a*) - max over A minus {a*}); these are the answer columns of the loss's logits
     a_lo, a_hi = task.b0 - lo, task.eos - lo
     y_margin = torch.as_tensor(task.train_targets - task.b0, device=dev)

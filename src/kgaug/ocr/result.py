@@ -252,8 +252,13 @@ class OCRResult(BaseModel):
 
     def plot(
         self, ax: Axes | None = None, metrics: Sequence[str] = ("train_loss", "test_loss")
-    ) -> Axes:
+    ) -> Figure:
         """Curves of some metrics against steps on one axes (matplotlib imported here).
+
+        When every metric is a loss, an accuracy or the mean rank, the chance level is drawn
+        as a labelled dotted line: ``log |A2|`` for losses (Theorem 2's bound: a uniform
+        guess among the ``n`` implications), ``1 / |A2|`` for accuracies, ``(n + 1) / 2``
+        for the mean rank.
 
         Parameters
         ----------
@@ -264,22 +269,77 @@ class OCRResult(BaseModel):
 
         Returns
         -------
-        matplotlib.axes.Axes
+        matplotlib.figure.Figure
+            The new figure, or the figure of ``ax``: ``r.plot().savefig("r.png")``.
         """
+        from kgaug.plot import _figure_of
+
         plt = _pyplot()
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         assert ax is not None
-        for key in metrics:
+        for i, key in enumerate(metrics):
             if key not in self.curves:
                 raise ValueError(f"unknown metric {key!r}; use one of {list(self.curves)}")
-            ax.plot(self.steps, self.curves[key], label=f"{self.label}: {METRICS.get(key, key)}")
+            ax.plot(
+                self.steps,
+                self.curves[key],
+                color=_COLORS[i % len(_COLORS)],
+                label=f"{self.label}: {METRICS.get(key, key)}",
+            )
+        kinds = {_kind(k) for k in metrics}
+        if len(kinds) == 1 and None not in kinds:
+            kind = kinds.pop()
+            _chance_line(ax, self, kind)
+            ax.set_ylabel(_ylabel(self, kind))
         if all(k.endswith("loss") for k in metrics):
             ax.set_yscale("log")
-            ax.axhline(self.chance_test_loss, color="gray", linestyle=":", linewidth=1)
-        ax.set_xlabel("step")
+        ax.set_xlabel("training step")
         ax.legend(fontsize=8)
-        return ax
+        return _figure_of(ax)
+
+
+#: Curve colours (Okabe-Ito: colour-blind safe, no red against green).
+_COLORS = ("#0072B2", "#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#000000")
+
+
+def _kind(key: str) -> str | None:
+    """Which chance level applies to a metric: "loss", "accuracy", "rank" or none."""
+    if key == "loss" or key.endswith("_loss"):
+        return "loss"
+    if key.endswith("_accuracy"):
+        return "accuracy"
+    if key == "mean_rank":
+        return "rank"
+    return None
+
+
+def _chance_line(ax: Any, r: OCRResult, kind: str | None) -> None:
+    """The chance level of ``kind`` as a labelled dotted line (nothing for the norms)."""
+    n = r.config.n
+    if kind == "loss":
+        y = r.chance_test_loss
+        label = f"log|A2| = log {n} = {y:.2f} (chance; Thm 2 bound)"
+    elif kind == "accuracy":
+        y = 1.0 / n
+        label = f"chance 1/|A2| = {y:.3g}"
+    elif kind == "rank":
+        y = r.chance_mean_rank
+        label = f"chance (n+1)/2 = {y:g}"
+    else:
+        return
+    ax.axhline(y, color="black", linestyle=":", linewidth=1.2, label=label, zorder=1)
+
+
+def _ylabel(r: OCRResult, kind: str | None, key: str = "") -> str:
+    over = "A" if r.config.loss_over == "answers" else "the vocabulary"
+    if kind == "loss":
+        return f"cross-entropy over {over} (log scale)"
+    if kind == "accuracy":
+        return f"{METRICS.get(key, 'accuracy')} (top-1 over {over})"
+    if kind == "rank":
+        return "mean rank of the true implication in A2"
+    return METRICS.get(key, key)
 
 
 def plot_curves(
@@ -291,7 +351,9 @@ def plot_curves(
     """One panel per metric with every result's curve: the paper's comparison figure.
 
     The ``"loss"`` panel draws the training loss dashed and the test loss solid, on a log
-    scale, with ``log |A2|`` (Theorem 2's bound) dotted.
+    scale. The loss, accuracy and mean-rank panels carry their chance level as a labelled
+    dotted line: ``log |A2|`` (Theorem 2's bound on the non-factorized test loss: a
+    uniform guess among the ``n`` implications), ``1 / |A2|`` and ``(n + 1) / 2``.
 
     Parameters
     ----------
@@ -309,11 +371,12 @@ def plot_curves(
     plt = _pyplot()
     if not results:
         raise ValueError("plot_curves needs at least one result")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(4.4 * len(metrics), 4.2), squeeze=False, layout="constrained"
+    )
     for ax, key in zip(axes[0], metrics):
         for i, r in enumerate(results):
-            col = colors[i % len(colors)]
+            col = _COLORS[i % len(_COLORS)]
             if key == "loss":
                 ax.plot(r.steps, r.curves["train_loss"], "--", color=col, label=f"{r.label} train")
                 ax.plot(r.steps, r.curves["test_loss"], "-", color=col, label=f"{r.label} test")
@@ -323,18 +386,33 @@ def plot_curves(
                         f"unknown metric {key!r}; use 'loss' or one of {list(METRICS)}"
                     )
                 ax.plot(r.steps, r.curves[key], color=col, label=r.label)
-        if key == "loss":
+        kind = _kind(key)
+        _chance_line(ax, results[0], kind)
+        ax.set_ylabel(_ylabel(results[0], kind, key))
+        if key == "loss" or key in (
+            "nuclear_norm_normalized",
+            "frobenius_norm_normalized",
+            "nuclear_norm",
+        ):
             ax.set_yscale("log")
-            ax.axhline(results[0].chance_test_loss, color="gray", linestyle=":", linewidth=1)
-            ax.set_ylabel("cross-entropy")
-        else:
-            ax.set_ylabel(METRICS[key])
-        if key in ("nuclear_norm_normalized", "frobenius_norm_normalized", "nuclear_norm"):
-            ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.legend(fontsize=7)
+        ax.set_xlabel("training step")
+        ax.set_title("train (dashed) and test loss" if key == "loss" else METRICS[key], fontsize=10)
+        ax.grid(alpha=0.3)
+        if kind is not None:  # the models are in the figure's legend
+            ax.legend(handles=ax.get_lines()[-1:], fontsize=8)
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=_COLORS[i % len(_COLORS)], label=r.label)
+        for i, r in enumerate(results)
+    ]
+    if "loss" in metrics:
+        handles += [
+            Line2D([], [], color="gray", linestyle="--", label="train loss"),
+            Line2D([], [], color="gray", linestyle="-", label="test loss"),
+        ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
     fig.suptitle(title or "symbolic OCR: factorized vs non-factorized one-layer attention")
-    fig.tight_layout()
     out: Figure = fig
     return out
 

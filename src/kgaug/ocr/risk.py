@@ -953,6 +953,22 @@ class RiskComparison:
             + "; ".join(parts)
         )
 
+    def short_message(self) -> str:
+        """The warning's text: the count, the strongest flagged pair, where to look (<= 3 lines)."""
+        f = self.flagged
+        if not f:
+            return self.message()
+        top = max(f, key=lambda x: x.strength_after)
+        before = "new" if top.strength_before is None else f"{top.strength_before:.2f}"
+        more = f" and {len(f) - 1} more" if len(f) > 1 else ""
+        return (
+            f"augmentation created {len(f)} strong answer association(s) that the original "
+            f"graph does not establish:\n  {top.r1} -> {top.r2} ({before} -> "
+            f"{top.strength_after:.2f} on {top.support_after} subjects){more}; a fine-tuned "
+            "model learns them as implications.\n  Details: the warning's .details, or "
+            "kgaug.ocr.check_augmentation(augmented, original)"
+        )
+
     _HEADER = ("r1 -> r2", "before", "after", "support", "exposed", "flag", "example")
 
     def _table(self, max_rows: int | None) -> list[list[str]]:
@@ -1272,5 +1288,8 @@ def warn_ocr_risk(
             "kgaug.ocr.check_augmentation(augmented, original) for the table; "
             "kgaug.augment(..., check_ocr_risk=False) turns this check off."
         )
-        warnings.warn(OCRRiskWarning(msg), stacklevel=stacklevel)
+        warnings.warn(
+            OCRRiskWarning(comparison.short_message(), details=msg, comparison=comparison),
+            stacklevel=stacklevel,
+        )
     return comparison

@@ -1,4 +1,6 @@
-"""The symbolic out-of-context reasoning (OCR) task of seed 004, Sec. 3.1 (numpy only).
+"""The symbolic out-of-context reasoning (OCR) task of the OCR paper, Sec. 3.1 (numpy only).
+
+From "Generalization or Hallucination?", the OCR paper.
 
 Subjects ``S`` are split into ``n`` groups ``S_1 .. S_n`` of ``m`` subjects; every subject of
 group ``i`` has the fact ``(s, r1, b_i)`` and the implication ``(s, r2, c_i)``. The first

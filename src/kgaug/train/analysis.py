@@ -170,7 +170,7 @@ def _resolver(target: Target, dataset: Dataset | None) -> Callable[[Example], st
 
 def _heatmap(values: npt.NDArray[np.float64], labels: Sequence[str], ax: Any, title: str,
              cbar: str, vmin: float, vmax: float, cmap: str) -> Any:  # fmt: skip
-    from kgaug.plot import _pyplot
+    from kgaug.plot import _figure_of, _pyplot
 
     plt = _pyplot()
     if ax is None:
@@ -187,7 +187,7 @@ def _heatmap(values: npt.NDArray[np.float64], labels: Sequence[str], ax: Any, ti
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8,
                     color="black" if light else "white")  # fmt: skip
     ax.figure.colorbar(im, ax=ax, label=cbar)
-    return ax
+    return _figure_of(ax)
 
 
 # ----------------------------------------------------------------------------- logit lens
@@ -240,7 +240,7 @@ class LogitLens:
         )
 
     def plot(self, ax: Any = None, title: str | None = None) -> Any:
-        """Heatmap of the mean reciprocal rank (matplotlib)."""
+        """Heatmap of the mean reciprocal rank (matplotlib); returns the Figure."""
         at = f" (step {self.step})" if self.step is not None else ""
         return _heatmap(self.mrr(), self.positions, ax, title or f"logit lens: {self.target}{at}",
                         "mean reciprocal rank", 0.0, 1.0, "viridis")  # fmt: skip
@@ -358,7 +358,7 @@ class CausalTrace:
         )
 
     def plot(self, ax: Any = None, title: str | None = None) -> Any:
-        """Heatmap of the mean effect (matplotlib)."""
+        """Heatmap of the mean effect (matplotlib); returns the Figure."""
         at = f" (step {self.step})" if self.step is not None else ""
         return _heatmap(self.mean(), self.positions, ax,
                         title or f"causal tracing: perturb {self.perturbed}{at}",

@@ -34,6 +34,7 @@ import numpy as np
 from kgaug._fileio import atomic_dir
 from kgaug._progress import progress_bar
 from kgaug.dataset import Dataset, Example
+from kgaug.errors import SmallSplitWarning
 from kgaug.train.checkpoint import (
     checkpoint_schedule,
     latest_checkpoint,
@@ -131,6 +132,23 @@ def _fingerprint(ds: Dataset) -> str:
         for e in xs:
             h.update(e.id.encode())
     return h.hexdigest()[:16]
+
+
+#: Below this many examples a test accuracy is flagged (one example moves it by >= 1/30).
+SMALL_SPLIT = 30
+
+
+def _warn_small_splits(sizes: dict[str, int]) -> None:
+    small = {k: n for k in ("test_id", "test_ood") if 0 < (n := sizes.get(k, 0)) < SMALL_SPLIT}
+    if small:
+        names = ", ".join(f"{k} has {n} example{'s' if n > 1 else ''}" for k, n in small.items())
+        warnings.warn(
+            SmallSplitWarning(
+                f"{names}: its accuracy moves in steps of {1 / min(small.values()):.3g}; "
+                "build a larger split (more entities or facts, a larger test fraction)"
+            ),
+            stacklevel=3,
+        )
 
 
 def _eval_subset(xs: Sequence[Example], cap: int | None, seed: int, salt: int) -> list[Example]:
@@ -505,6 +523,17 @@ def train(
         "test_id": _eval_subset(ds.test_id, config.eval_max, config.seed, 3),
         "test_ood": _eval_subset(ds.test_ood, config.eval_max, config.seed, 4),
     }
+    split_sizes = {
+        "atomic": len(atomic),
+        "atomic_id": sum(not e.ood for e in atomic),
+        "atomic_ood": sum(e.ood for e in atomic),
+        "train_inferred": len(ds.train_inferred),
+        "test_id": len(ds.test_id),
+        "test_ood": len(ds.test_ood),
+    }
+    eval_sizes = {k: len(v) for k, v in eval_examples.items() if v}
+    if main:
+        _warn_small_splits(eval_sizes)
     eval_splits = {k: encoder.encode(v, k) for k, v in eval_examples.items() if v}
     n_positions = max(s.input_ids.shape[1] for s in [train_split, *eval_splits.values()])
     oom = _oom_types()
@@ -827,6 +856,8 @@ def train(
         threads=threads,
         num_parameters=sum(p.numel() for p in params),
         dataset_phi=ds.phi,
+        split_sizes={k: v for k, v in split_sizes.items() if k in eval_sizes},
+        eval_sizes=eval_sizes,
         out=out_dir,
         model_dir=model_dir,
         model=model,
@@ -834,7 +865,7 @@ def train(
     )
     if out_dir is not None and main and history:
         try:
-            fig: Any = result.plot().figure
+            fig: Any = result.plot()
             fig.savefig(out_dir / "curves.png", dpi=120, bbox_inches="tight")
             import matplotlib.pyplot as plt
 

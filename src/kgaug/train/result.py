@@ -13,6 +13,7 @@ from kgaug.train.config import TrainConfig
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["EVAL_SPLITS", "TrainResult"]
 
@@ -54,6 +55,11 @@ class TrainResult:
         Trainable parameters.
     dataset_phi : float
         The dataset's phi (inferred training examples per ID atomic fact).
+    split_sizes : dict of str to int
+        Examples in each evaluated split of the dataset.
+    eval_sizes : dict of str to int
+        Examples each accuracy is measured on: the whole split, or a fixed random subset
+        of ``config.eval_max`` (a split of 20 examples moves in steps of 0.05).
     out, model_dir : Path or None
         Output folder and the ``save_pretrained`` folder.
     model : transformers.GPT2LMHeadModel or None
@@ -74,6 +80,8 @@ class TrainResult:
     threads: int | None = None
     num_parameters: int = 0
     dataset_phi: float = math.nan
+    split_sizes: dict[str, int] = field(default_factory=dict)
+    eval_sizes: dict[str, int] = field(default_factory=dict)
     out: Path | None = None
     model_dir: Path | None = None
     model: Any = field(default=None, repr=False)
@@ -124,6 +132,8 @@ class TrainResult:
             "device": self.device,
             "num_parameters": self.num_parameters,
             "dataset_phi": self.dataset_phi,
+            "split_sizes": self.split_sizes,
+            "eval_sizes": self.eval_sizes,
             "history": self.history,
         }
 
@@ -153,22 +163,51 @@ class TrainResult:
         return out
 
     # ------------------------------------------------------------------ display
-    def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Axes:
-        """Accuracy curves per split against steps (needs matplotlib)."""
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        title: str | None = None,
+        baseline: float | None = None,
+        baseline_label: str = "majority class",
+    ) -> Figure:
+        """Accuracy curves per split against steps, with markers (needs matplotlib).
+
+        See :func:`kgaug.plot.plot_training`; ``baseline`` draws a reference accuracy
+        (e.g. the majority-class rate of the test answers) as a labelled line.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The new figure, or the figure of ``ax``: ``result.plot().savefig("c.png")``.
+        """
         from kgaug.plot import plot_training
 
-        return plot_training(self.history, ax=ax, title=title or self._title())
+        return plot_training(
+            self.history,
+            ax=ax,
+            title=title or self._title(),
+            baseline=baseline,
+            baseline_label=baseline_label,
+        )
 
     def _title(self) -> str:
         return f"{self.config.n_layer}-layer GPT-2, dataset phi = {self.dataset_phi:.2f}"
 
     def _rows(self) -> tuple[list[str], list[list[str]]]:
-        cols = ["split", "accuracy", "first step >= 0.9"]
+        cols = ["split", "examples", "accuracy", "first step >= 0.9"]
         rows = []
         for k, v in self.final.items():
             s = self.steps_to(k, 0.9)
-            rows.append([k, f"{v:.3f}", "-" if s is None else str(s)])
+            rows.append([k, self._size(k), f"{v:.3f}", "-" if s is None else str(s)])
         return cols, rows
+
+    def _size(self, split: str) -> str:
+        """``"1,000"``, or ``"2,000 of 8,000"`` when a subset is evaluated."""
+        n, of = self.eval_sizes.get(split), self.split_sizes.get(split)
+        if n is None:
+            return "-"
+        return f"{n:,}" if of is None or of == n else f"{n:,} of {of:,}"
 
     def _header(self) -> str:
         return (

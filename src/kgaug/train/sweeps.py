@@ -140,8 +140,20 @@ class SweepResult:
         return f"phi sweep ({self.task}, {len(self.runs)} runs)\n" + text_table(head, rows)
 
     def plot(self, axes: Any = None) -> Any:
-        """Test ID / OOD curves per phi, and steps to the threshold against phi."""
-        from kgaug.plot import _pyplot
+        """Test ID / OOD curves per phi, and steps to the threshold against phi.
+
+        Parameters
+        ----------
+        axes : pair of matplotlib Axes, optional
+            Where to draw the curves and the steps-to-threshold panel (a new figure of two
+            panels otherwise).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The new figure, or the figure of ``axes``.
+        """
+        from kgaug.plot import MAX_MARKERS, VERMILION, _figure_of, _pyplot
 
         plt = _pyplot()
         if axes is None:
@@ -152,15 +164,18 @@ class SweepResult:
         color = {p: cmap(0.1 + 0.8 * i / max(len(phis) - 1, 1)) for i, p in enumerate(phis)}
         for r in self.runs:
             steps = [h["step"] for h in r.history]
-            for split, style in (("test_id", "-"), ("test_ood", "--")):
+            every = max(1, -(-len(steps) // MAX_MARKERS))
+            for split, style, mark in (("test_id", "-", "o"), ("test_ood", "--", "^")):
                 ys = [h.get(f"acc_{split}", math.nan) for h in r.history]
                 first = r.seed == min(x.seed for x in self.runs if x.phi == r.phi)
                 label = f"phi {r.phi:g} {'ID' if split == 'test_id' else 'OOD'}" if first else None
-                ax.plot(steps, ys, style, color=color[r.phi], label=label, alpha=0.9)
+                ax.plot(steps, ys, linestyle=style, marker=mark, markevery=every, markersize=3,
+                        color=color[r.phi], label=label, alpha=0.9)  # fmt: skip
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("accuracy")
         ax.set_ylim(-0.02, 1.02)
-        ax.axhline(self.threshold, color="#9e9e9e", lw=0.8, ls=":")
+        ax.axhline(self.threshold, color="#9e9e9e", lw=0.8, ls=":",
+                   label=f"threshold {self.threshold:g}")  # fmt: skip
         ax.set_title(f"{self.task}: test ID (solid) and OOD (dashed) per phi")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small", ncol=2)
@@ -168,7 +183,8 @@ class SweepResult:
         for p in phis:
             pts = [r.steps_to(self.metric, self.threshold) for r in self.runs if r.phi == p]
             got = [s for s in pts if s is not None]
-            ax2.scatter([p] * len(got), got, color=color[p], zorder=3)
+            ax2.scatter([p] * len(got), got, color=color[p], zorder=3,
+                        label="run (seed)" if p == phis[0] else None)  # fmt: skip
             if len(got) < len(pts):
                 never.append(p)
         means = [
@@ -178,10 +194,12 @@ class SweepResult:
                       if (s := r.steps_to(self.metric, self.threshold)) is not None])
         ]  # fmt: skip
         if means:
-            ax2.plot([m[0] for m in means], [m[1] for m in means], "-", color="#424242")
+            ax2.plot([m[0] for m in means], [m[1] for m in means], "-", color="#424242",
+                     label="mean over the seeds that reach it")  # fmt: skip
         top = max((m[1] for m in means), default=1.0)
         for p in never:
-            ax2.scatter([p], [top * 1.1], marker="x", color="#c62828", zorder=3)
+            ax2.scatter([p], [top * 1.1], marker="x", color=VERMILION, zorder=3,
+                        label="not within the run" if p == never[0] else None)  # fmt: skip
         ax2.set_ylim(bottom=0)
         ax2.set_xscale("log")
         ax2.set_xticks(phis, [f"{p:g}" for p in phis])
@@ -190,7 +208,8 @@ class SweepResult:
         ax2.set_ylabel(f"steps to {self.metric} >= {self.threshold:g}")
         ax2.set_title("steps to generalize against phi (x: not within the run)")
         ax2.grid(alpha=0.3)
-        return axes
+        ax2.legend(fontsize="x-small")
+        return _figure_of(ax)
 
 
 def _record(run: SweepRun, path: Path) -> None:
@@ -310,8 +329,7 @@ def sweep(
         with atomic_write(root / "sweep.json") as fh:
             fh.write(json.dumps(result.to_records(), indent=1, sort_keys=True) + "\n")
         try:
-            axes = result.plot()
-            fig = axes[0].figure
+            fig = result.plot()
             fig.tight_layout()
             fig.savefig(root / "sweep.png", dpi=120)
             import matplotlib.pyplot as plt

@@ -35,11 +35,13 @@ class Question(BaseModel):
         The gold answer (unchanged from the source item).
     source : Triple, FiveTuple, Chain or ComparisonFact
         What was verbalized.
-    status : {"ok", "failed"}
+    status : {"ok", "review", "failed"}
         ``"failed"`` when a verbalizer could not produce a valid question (kept, never
-        silently dropped).
+        silently dropped); ``"review"`` when the question is kept and reads as a
+        question but its wording is doubtful (a template for an opaque relation id such
+        as ``P19``, a label without words): a person or an LLM should rephrase it.
     reason : str or None
-        Why it failed (``None`` when ``status="ok"``).
+        Why it failed or needs review (``None`` when ``status="ok"``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -47,7 +49,7 @@ class Question(BaseModel):
     question: str
     answer: str
     source: VerbalizerItem
-    status: Literal["ok", "failed"] = "ok"
+    status: Literal["ok", "review", "failed"] = "ok"
     reason: str | None = None
 
 

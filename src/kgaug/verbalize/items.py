@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,7 +28,14 @@ from kgaug.errors import KGFormatError
 from kgaug.records import Chain, ComparisonFact, FiveTuple, Triple
 from kgaug.verbalize.base import Question, VerbalizerItem
 
-__all__ = ["item_from_path", "item_from_record", "read_items", "write_questions"]
+__all__ = [
+    "item_from_path",
+    "item_from_record",
+    "partial_path",
+    "read_items",
+    "read_questions",
+    "write_questions",
+]
 
 
 def item_from_path(parts: Sequence[str]) -> VerbalizerItem:
@@ -132,11 +140,18 @@ def read_items(path: str | os.PathLike[str]) -> list[VerbalizerItem]:
     return out
 
 
+def partial_path(out: str | os.PathLike[str]) -> Path:
+    """The resume file of a run that writes ``out``: ``OUT.partial`` (CLI and Python alike)."""
+    return Path(os.fspath(out) + ".partial")
+
+
 def write_questions(questions: Iterable[Question], path: str | os.PathLike[str]) -> int:
     """Write questions as JSON lines atomically; returns the number written.
 
     Each line holds ``question``, ``answer``, ``status``, ``reason``, the item ``kind``
-    and the ``source`` item's fields, so :func:`read_items` reads it back.
+    and the ``source`` item's fields, so :func:`read_questions` reads the questions back
+    and :func:`read_items` their sources. ``kgaug verbalize --out`` and
+    ``verbalize(items, out=...)`` of the LLM verbalizers write this format.
     """
     n = 0
     with atomic_write(path) as fh:
@@ -152,3 +167,42 @@ def write_questions(questions: Iterable[Question], path: str | os.PathLike[str])
             fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     return n
+
+
+def read_questions(path: str | os.PathLike[str]) -> list[Question]:
+    """Questions from a file written by :func:`write_questions` (or ``kgaug verbalize --out``).
+
+    Raises
+    ------
+    KGFormatError
+        A line without ``question``/``answer``/``source`` or with an invalid source (the
+        message names the file and line).
+    """
+    out: list[Question] = []
+    with open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, 1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict) or not {"question", "answer", "source"} <= rec.keys():
+                    raise ValueError("not a question record (needs question, answer, source)")
+                out.append(
+                    Question(
+                        question=rec["question"],
+                        answer=rec["answer"],
+                        source=item_from_record(rec["source"]),
+                        status=rec.get("status", "ok"),
+                        reason=rec.get("reason"),
+                    )
+                )
+            except json.JSONDecodeError as e:
+                raise KGFormatError(f"invalid JSON ({e.msg})", path=path, line=lineno) from None
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(str(x) for x in err["loc"])
+                raise KGFormatError(f"{where}: {err['msg']}", path=path, line=lineno) from None
+            except (ValueError, TypeError) as e:
+                raise KGFormatError(str(e), path=path, line=lineno) from None
+    return out

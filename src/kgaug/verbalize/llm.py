@@ -41,6 +41,7 @@ from kgaug.verbalize.engine import (
     TaskResult,
     item_key,
 )
+from kgaug.verbalize.items import partial_path, write_questions
 from kgaug.verbalize.parsing import (
     parse_answer_tags,
     parse_graph_lines,
@@ -273,7 +274,8 @@ class LLMVerbalizer:
     ) -> RunEstimate:
         """What :meth:`verbalize` with these arguments would cost; sends nothing.
 
-        Items already in ``out`` or with an accepted answer in the cache cost nothing;
+        ``out`` is the questions file as in :meth:`verbalize`: items already in its
+        ``OUT.partial`` resume file or with an accepted answer in the cache cost nothing;
         the others one request each (``max_attempts`` at most); tokens are estimated at
         about 4 characters each; ``minutes`` is the least time under the rate limits.
 
@@ -290,7 +292,8 @@ class LLMVerbalizer:
         (1, 3, 0)
         """
         tasks = [self._question_task(it) for it in items]
-        return self.engine.estimate(tasks, out, retry_failed=retry_failed)
+        journal = None if out is None else partial_path(out)
+        return self.engine.estimate(tasks, journal, retry_failed=retry_failed)
 
     def estimate_parse(
         self,
@@ -353,10 +356,14 @@ class LLMVerbalizer:
         items : iterable
             Triples, five-tuples, chains or comparison facts (a ``PathSample`` works).
         out : path, optional
-            JSON-lines file to append finished items to as they arrive; a rerun with the
-            same file skips them (resume after a crash).
+            The questions file, the same JSON lines ``kgaug verbalize --out`` writes
+            (``question``, ``answer``, ``status``, ``reason``, ``kind``, ``source``;
+            :func:`kgaug.verbalize.items.read_questions` reads it back), written atomically
+            when the run ends. While it runs, finished items go to ``OUT.partial`` as they
+            arrive; a rerun with the same ``out`` skips them (resume after a crash), and
+            the ``.partial`` file is removed once every item is ``ok``.
         retry_failed : bool, optional
-            Ask the items that are ``"failed"`` in ``out`` again (default: the
+            Ask the items that are ``"failed"`` in ``OUT.partial`` again (default: the
             verbalizer's ``retry_failed``, off: they are kept as they are).
 
         Raises
@@ -364,11 +371,13 @@ class LLMVerbalizer:
         FatalLLMError
             The server cannot serve the run (bad key, unknown model, wrong URL, replies
             that are not chat completions): it stopped within a few requests; what
-            finished is in ``out``; :attr:`last_run` has the counters and the message.
+            finished is in ``OUT.partial`` (``out`` itself is not written);
+            :attr:`last_run` has the counters and the message.
         """
         items = list(items)
+        journal = None if out is None else partial_path(out)
         results = self._run(
-            [self._question_task(it) for it in items], out, "verbalize", retry_failed
+            [self._question_task(it) for it in items], journal, "verbalize", retry_failed
         )
         questions = []
         for it, res in zip(items, results):
@@ -386,6 +395,10 @@ class LLMVerbalizer:
                         reason=res.reason,
                     )
                 )
+        if out is not None and journal is not None:
+            write_questions(questions, out)
+            if all(q.status == "ok" for q in questions):
+                journal.unlink(missing_ok=True)  # complete: nothing left to resume
         return questions
 
     # ------------------------------------------------------------------ paraphrases
@@ -421,11 +434,13 @@ class LLMVerbalizer:
         Rephrasings that change the answer, repeat the question or contain the answer are
         dropped; a question whose rephrasings all fail gets ``[]``, and so does a failed
         question (``status="failed"``: there is nothing to rephrase; it is not sent).
-        ``out`` and ``retry_failed`` work as in :meth:`verbalize`.
+        ``out`` (the resume file itself) and ``retry_failed`` work as in :meth:`verbalize`.
         """
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        asked = [i for i, q in enumerate(questions) if q.status == "ok" and q.question.strip()]
+        asked = [
+            i for i, q in enumerate(questions) if q.status != "failed" and q.question.strip()
+        ]  # a "review" question is worth rephrasing most
         tasks = [self._paraphrase_task(questions[i], k) for i in asked]
         results = dict(zip(asked, self._run(tasks, out, "paraphrase", retry_failed)))
         out_lists: list[list[Question]] = [[] for _ in questions]
