@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["load_graph", "main"]
 
-FORMATS = ("tsv", "jsonl", "csv", "2wiki")
+FORMATS = ("tsv", "jsonl", "csv", "parquet", "2wiki")
 
 #: The papers the tool follows, named the way ``--help`` names them.
 GROKKING_PAPER = '"Grokking in the Wild" (arXiv 2504.20752)'
@@ -215,12 +215,14 @@ _EXTRAS = {
     "openai": "llm",
     "matplotlib": "plot",
     "pandas": "pandas",
+    "pyarrow": "parquet",
 }
 _NEEDS = {
     "train": "PyTorch and transformers",
     "llm": "the openai package",
     "plot": "matplotlib",
     "pandas": "pandas",
+    "parquet": "pyarrow",
 }
 
 
@@ -258,12 +260,25 @@ def _guess_format(path: Path) -> str:
         ".jsonl": "jsonl",
         ".ndjson": "jsonl",
         ".csv": "csv",
+        ".parquet": "parquet",
+        ".pq": "parquet",
         ".json": "2wiki",
     }.get(last, "tsv")
 
 
-def load_graph(path: str | None, fmt: str | None = None, example: bool = False) -> KnowledgeGraph:
-    """Load a graph for the command line: a file (format by suffix or ``fmt``) or the example."""
+def load_graph(
+    path: str | None,
+    fmt: str | None = None,
+    example: bool = False,
+    *,
+    header: bool = False,
+    columns: str | None = None,
+) -> KnowledgeGraph:
+    """Load a graph for the command line: a file (format by suffix or ``fmt``) or the example.
+
+    ``header`` skips a TSV file's first line (``--header``); ``columns`` names the head,
+    relation and tail columns of a CSV, JSON-lines or Parquet file (``--columns h,r,t``).
+    """
     if example:
         if path is not None:
             raise ValueError(f"give FILE or --example, not both (got FILE {path!r})")
@@ -274,13 +289,40 @@ def load_graph(path: str | None, fmt: str | None = None, example: bool = False) 
         raise ValueError("give a FILE, or --example for the bundled example KG")
     p = Path(path)
     kind = fmt or _guess_format(p)
+    names: dict[str, str] = {}
+    if columns is not None:
+        if kind in ("tsv", "2wiki"):
+            raise ValueError(
+                f"--columns names the columns of CSV, JSON-lines or Parquet files; {p} is read "
+                f"as {kind} (TSV fields are head, relation, tail in that order; --header skips "
+                "a header line; --format csv reads a file by its header)"
+            )
+        parts = [c.strip() for c in columns.split(",")]
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(
+                f"--columns takes three column names, head,relation,tail (e.g. "
+                f"subject,predicate,object), got {columns!r}"
+            )
+        names = dict(zip(("head", "relation", "tail"), parts))
+    if header and kind != "tsv":
+        raise ValueError(
+            f"--header skips the first line of a TSV file; {p} is read as {kind}, whose "
+            "column names are read from the file (--columns picks them)"
+        )
     if kind == "tsv":
-        return KnowledgeGraph.from_tsv(p)
+        return KnowledgeGraph.from_tsv(p, header=header)
     if kind == "jsonl":
-        return KnowledgeGraph.from_jsonl(p)
+        return KnowledgeGraph.from_jsonl(p, **names)
     if kind == "csv":
-        return KnowledgeGraph.from_csv(p)
+        return KnowledgeGraph.from_csv(p, **names)
+    if kind == "parquet":
+        return KnowledgeGraph.from_parquet(p, **names)
     return KnowledgeGraph.from_2wiki(p)
+
+
+def _input_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--header`` / ``--columns`` of the commands that read one graph."""
+    return {"header": getattr(args, "header", False), "columns": getattr(args, "columns", None)}
 
 
 def _hops(values: Sequence[str]) -> tuple[int, ...]:
@@ -298,10 +340,21 @@ def _hops(values: Sequence[str]) -> tuple[int, ...]:
 
 def _add_input(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "file", nargs="?", help="knowledge-graph file (TSV, JSONL, CSV or 2Wiki JSON), or --example"
+        "file",
+        nargs="?",
+        help="knowledge-graph file (TSV, JSONL, CSV, Parquet or 2Wiki JSON), or --example",
     )
     p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
     p.add_argument("--example", action="store_true", help="use the bundled example KG")
+    p.add_argument(
+        "--header", action="store_true", help="TSV: skip the first line (a header, not a fact)"
+    )
+    p.add_argument(
+        "--columns",
+        metavar="H,R,T",
+        help="CSV, JSONL, Parquet: the head, relation and tail column names, e.g. "
+        "subject,predicate,object (default: head,relation,tail)",
+    )
 
 
 _RELATIONS_HELP = (
@@ -321,7 +374,7 @@ def _path_relations(values: Sequence[str] | None) -> object:
 def _cmd_stats(args: argparse.Namespace) -> int:
     from kgaug.stats import compute_phi
 
-    kg = load_graph(args.file, args.format, args.example)
+    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     hops = _hops(args.hops)
     rep = compute_phi(
         kg,
@@ -339,7 +392,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    kg = load_graph(args.file, args.format, args.example)
+    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     if args.json:
         print(json.dumps(kg.summary().model_dump(), indent=2, ensure_ascii=False))
     else:
@@ -401,7 +454,7 @@ def _run_plan(args: argparse.Namespace, kg: KnowledgeGraph | None = None) -> Aug
     from kgaug.augmentation.planner import plan_augmentation
 
     if kg is None:
-        kg = load_graph(args.file, args.format, args.example)
+        kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     hops = _hops(args.hops)
     return plan_augmentation(
         kg,
@@ -451,7 +504,7 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     from kgaug.io import write_jsonl
     from kgaug.ocr.risk import warn_ocr_risk
 
-    kg = load_graph(args.file, args.format, args.example)
+    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     plan = _run_plan(args, kg)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -476,7 +529,7 @@ def _cmd_augment(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from kgaug.paths import sample_paths
 
-    kg = load_graph(args.file, args.format, args.example)
+    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     rel = _path_relations(args.relations)
     sample = sample_paths(
         kg,
@@ -501,7 +554,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_dataset(args: argparse.Namespace) -> int:
     from kgaug.dataset import build_comparison_dataset, build_composition_dataset
 
-    kg = load_graph(args.file, args.format, args.example)
+    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     only = {
         "composition": ("hops", "undirected", "ambiguous"),
         "comparison": ("attributes", "style", "balance", "max_pairs"),
@@ -669,7 +722,7 @@ def _cmd_verbalize(args: argparse.Namespace) -> int:
     else:
         from kgaug.paths import sample_paths
 
-        kg = load_graph(args.file, args.format, args.example)
+        kg = load_graph(args.file, args.format, args.example, **_input_options(args))
         rel: Any = _path_relations(args.relations)
         items = list(sample_paths(kg, args.hops, args.k, args.seed, relations=rel))
     v: Any = _backend(args)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kgaug._fileio import atomic_write, open_binary
+from kgaug._parquet import read_parquet, write_parquet
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph, _as_provenance, _Builder
 from kgaug.records import Provenance
@@ -46,9 +47,11 @@ __all__ = [
     "read_2wiki",
     "read_csv",
     "read_jsonl",
+    "read_parquet",
     "read_tsv",
     "to_networkx",
     "write_jsonl",
+    "write_parquet",
     "write_tsv",
 ]
 
@@ -552,7 +555,8 @@ def read_csv(
     for role, name in [*wanted.items(), *((k, v) for k, v in optional.items() if v)]:
         if name not in cols:
             raise KGFormatError(
-                f"no column {name!r} for {role}; the header has {header_row}",
+                f"no column {name!r} for {role}; the header has {header_row} (name the "
+                "columns with head=, relation=, tail=; on the command line --columns H,R,T)",
                 path=path,
                 line=1,
             )

@@ -558,6 +558,16 @@ class KnowledgeGraph:
         return read_csv(path, **options)
 
     @classmethod
+    def from_parquet(cls, path: PathLike, **options: Any) -> KnowledgeGraph:
+        """Read a Parquet file, one fact per row (needs ``kgaug[parquet]``).
+
+        See :func:`kgaug.io.read_parquet` (column names, types, provenance).
+        """
+        from kgaug.io import read_parquet
+
+        return read_parquet(path, **options)
+
+    @classmethod
     def from_2wiki(cls, path: PathLike, **options: Any) -> KnowledgeGraph:
         """Typed graph from 2WikiMultiHopQA ``evidences``; see :func:`kgaug.io.read_2wiki`."""
         from kgaug.io import read_2wiki
@@ -895,6 +905,15 @@ class KnowledgeGraph:
         from kgaug.io import write_jsonl
 
         write_jsonl(self, path)
+
+    def to_parquet(self, path: PathLike) -> None:
+        """Write Parquet atomically, with types and provenance (needs ``kgaug[parquet]``).
+
+        See :func:`kgaug.io.write_parquet`.
+        """
+        from kgaug.io import write_parquet
+
+        write_parquet(self, path)
 
     # ------------------------------------------------------------------ dunder
     def __eq__(self, other: object) -> bool:

@@ -121,12 +121,12 @@ def _cmd_ocr(args: argparse.Namespace) -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
-    from kgaug.cli import load_graph
+    from kgaug.cli import _input_options, load_graph
     from kgaug.ocr.risk import check_augmentation, risk_report
 
     if args.top < 1:
         raise ValueError(f"--top must be >= 1, got {args.top}")
-    kg = load_graph(args.file, args.format, args.example)
+    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     if args.compare or args.original:
         original = load_graph(args.original) if args.original else None
         cmp = check_augmentation(
@@ -160,7 +160,7 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     sub : argparse._SubParsersAction
         From ``parser.add_subparsers()``; each command sets ``func`` (returns an exit code).
     """
-    from kgaug.cli import FORMATS, OCR_PAPER
+    from kgaug.cli import OCR_PAPER, _add_input
 
     p = sub.add_parser(
         "ocr",
@@ -246,11 +246,7 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
             "created (exit status 1 when any is flagged)."
         ),
     )
-    p.add_argument(
-        "file", nargs="?", help="knowledge-graph file (TSV, JSONL, CSV or 2Wiki JSON), or --example"
-    )
-    p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
-    p.add_argument("--example", action="store_true", help="use the bundled example KG")
+    _add_input(p)
     p.add_argument("--top", type=int, default=20, help="rows shown")
     p.add_argument("--min-support", type=int, default=3, help="subjects a relation pair must share")
     p.add_argument(

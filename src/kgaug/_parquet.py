@@ -1,0 +1,206 @@
+"""Parquet reading and writing (needs ``pyarrow``: ``pip install 'kgaug[parquet]'``).
+
+A Parquet file holds one fact per row in string (or dictionary-encoded string) columns
+``head``, ``relation``, ``tail`` and, when present, ``head_type``, ``tail_type`` and
+``provenance`` (what :func:`write_parquet` writes). Other column names are passed as
+arguments. Rows are read in batches; errors name the file and the row (1-based).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kgaug.errors import KGFormatError
+from kgaug.kg import KnowledgeGraph, _as_provenance, _Builder
+from kgaug.records import Provenance
+
+__all__ = ["read_parquet", "write_parquet"]
+
+PathLike = str | os.PathLike[str]
+#: Rows per batch read (the memory of one batch, not of the file).
+BATCH_ROWS = 1 << 20
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow as pa
+        import pyarrow.compute
+        import pyarrow.parquet
+    except ImportError:
+        raise ModuleNotFoundError(
+            "Parquet needs pyarrow: pip install 'kgaug[parquet]'", name="pyarrow"
+        ) from None
+    return pa
+
+
+def _strings(pa: Any, col: Any, name: str, path: PathLike, offset: int) -> list[str]:
+    """A column as Python strings; a null or blank value is an error naming its row."""
+    pc = pa.compute
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        try:
+            col = pc.cast(col, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise KGFormatError(
+                f"column {name!r} has type {col.type}, not text", path=path
+            ) from None
+    blank = pc.or_kleene(pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
+    blank = pc.fill_null(blank, True)
+    if pc.any(blank).as_py():
+        row = offset + int(np.flatnonzero(blank.to_numpy(zero_copy_only=False))[0]) + 1
+        raise KGFormatError(f"empty {name}", where=f"{path}, row {row}")
+    out: list[str] = col.to_pylist()
+    return out
+
+
+def read_parquet(
+    path: PathLike,
+    *,
+    head: str = "head",
+    relation: str = "relation",
+    tail: str = "tail",
+    head_type: str | None = None,
+    tail_type: str | None = None,
+    provenance: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> KnowledgeGraph:
+    """Read a Parquet file with one fact per row.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+    head, relation, tail : str
+        Column names of the triple.
+    head_type, tail_type, provenance : str, optional
+        Column names of entity types and provenance. Default: the columns
+        ``head_type``, ``tail_type`` and ``provenance`` when the file has them (as
+        :func:`write_parquet` writes them); a name given here must exist.
+    batch_rows : int
+        Rows read at a time.
+
+    Returns
+    -------
+    KnowledgeGraph
+        With a :attr:`~KnowledgeGraph.load_report` (rows read, merged duplicates).
+
+    Raises
+    ------
+    KGFormatError
+        A missing column (the message lists the columns the file has), a null or blank
+        value (the message names the row), conflicting entity types, an unknown
+        provenance, or a file that is not Parquet.
+    ModuleNotFoundError
+        pyarrow is not installed (the message says how to install it).
+    """
+    pa = _pyarrow()
+    pc = pa.compute
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        pf = pa.parquet.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise KGFormatError(f"not a Parquet file ({e})", path=path) from None
+    names = list(pf.schema_arrow.names)
+    wanted = {"head": head, "relation": relation, "tail": tail}
+    for role, name in wanted.items():
+        if name not in names:
+            raise KGFormatError(
+                f"no column {name!r} for {role}; the file has columns {names}", path=path
+            )
+    optional: dict[str, str] = {}
+    given = {"head_type": head_type, "tail_type": tail_type, "provenance": provenance}
+    for role, asked in given.items():
+        if asked is not None and asked not in names:
+            raise KGFormatError(
+                f"no column {asked!r} for {role}; the file has columns {names}", path=path
+            )
+        chosen = asked if asked is not None else (role if role in names else None)
+        if chosen is not None:
+            optional[role] = chosen
+    b = _Builder(source=str(path), path=path)
+    columns = [head, relation, tail, *optional.values()]
+    offset = 0
+    for batch in pf.iter_batches(batch_size=batch_rows, columns=list(dict.fromkeys(columns))):
+        col = {n: batch.column(batch.schema.get_field_index(n)) for n in dict.fromkeys(columns)}
+        h = _strings(pa, col[head], "head", path, offset)
+        r = _strings(pa, col[relation], "relation", path, offset)
+        t = _strings(pa, col[tail], "tail", path, offset)
+        if "provenance" in optional:
+            prov = pc.fill_null(pc.cast(col[optional["provenance"]], pa.string()), "")
+            values = prov.to_pylist()
+            for value in dict.fromkeys(values):
+                try:
+                    p = _as_provenance(value.strip()) if value.strip() else Provenance.REAL
+                except ValueError as e:
+                    row = offset + values.index(value) + 1
+                    raise KGFormatError(str(e), where=f"{path}, row {row}") from None
+                rows = [i for i, v in enumerate(values) if v == value]
+                b.add_columns([h[i] for i in rows], [r[i] for i in rows], [t[i] for i in rows], p)
+        else:
+            b.add_columns(h, r, t)
+        for role, labels in (("head_type", h), ("tail_type", t)):
+            if role not in optional:
+                continue
+            types = pc.cast(col[optional[role]], pa.string())
+            pairs = pa.table({"e": pa.array(labels), "t": types}).filter(
+                pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(types), ""), True))
+            )
+            # one set_type per distinct (entity, type) pair, not per row
+            for pair in pairs.group_by(["e", "t"]).aggregate([]).to_pylist():
+                b.set_type(pair["e"], pair["t"])
+        offset += batch.num_rows
+    return b.build()
+
+
+def write_parquet(kg: KnowledgeGraph, path: PathLike) -> None:
+    """Write the facts atomically as Parquet, with types and provenance.
+
+    Columns ``head``, ``relation``, ``tail`` (dictionary-encoded strings), ``head_type``
+    and ``tail_type`` when the graph has types (null for untyped entities), and
+    ``provenance`` when some fact is not ``real``. Reads back with :func:`read_parquet`
+    into an equal graph (isolated entities and relations without facts are lost, as in
+    every fact format).
+    """
+    pa = _pyarrow()
+    ents = pa.array(list(kg.entities), pa.string())
+    rels = pa.array(list(kg.relations), pa.string())
+
+    def labels(ids: Any, dictionary: Any) -> Any:
+        return pa.DictionaryArray.from_arrays(pa.array(ids, pa.int32()), dictionary)
+
+    columns: dict[str, Any] = {
+        "head": labels(kg.head_ids, ents),
+        "relation": labels(kg.relation_ids, rels),
+        "tail": labels(kg.tail_ids, ents),
+    }
+    if kg.types:
+        codes = kg.entity_type_codes
+        types = pa.array(list(kg.types), pa.string())
+        for name, ids in (("head_type", kg.head_ids), ("tail_type", kg.tail_ids)):
+            c = codes[ids]
+            idx = pa.array(np.where(c < 0, 0, c).astype(np.int32), mask=c < 0)
+            columns[name] = pa.DictionaryArray.from_arrays(idx, types)  # null: untyped
+    if np.any(kg.provenance_codes):
+        provs = pa.array([p.value for p in Provenance], pa.string())
+        columns["provenance"] = labels(kg.provenance_codes, provs)
+    table = pa.table(columns)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        pa.parquet.write_table(table, tmp)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
