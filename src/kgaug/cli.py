@@ -216,6 +216,7 @@ _EXTRAS = {
     "matplotlib": "plot",
     "pandas": "pandas",
     "pyarrow": "parquet",
+    "pykeen": "pykeen",
 }
 _NEEDS = {
     "train": "PyTorch and transformers",
@@ -223,6 +224,7 @@ _NEEDS = {
     "plot": "matplotlib",
     "pandas": "pandas",
     "parquet": "pyarrow",
+    "pykeen": "PyKEEN",
 }
 
 
@@ -273,12 +275,20 @@ def load_graph(
     *,
     header: bool = False,
     columns: str | None = None,
+    pykeen: str | None = None,
 ) -> KnowledgeGraph:
     """Load a graph for the command line: a file (format by suffix or ``fmt``) or the example.
 
     ``header`` skips a TSV file's first line (``--header``); ``columns`` names the head,
-    relation and tail columns of a CSV, JSON-lines or Parquet file (``--columns h,r,t``).
+    relation and tail columns of a CSV, JSON-lines or Parquet file (``--columns h,r,t``);
+    ``pykeen`` names a dataset that ships inside PyKEEN (``--pykeen nations``).
     """
+    if pykeen is not None:
+        if path is not None or example:
+            raise ValueError(f"give one of FILE, --example, --pykeen (got --pykeen {pykeen} too)")
+        from kgaug.datasets import load_pykeen
+
+        return load_pykeen(pykeen)
     if example:
         if path is not None:
             raise ValueError(f"give FILE or --example, not both (got FILE {path!r})")
@@ -286,7 +296,7 @@ def load_graph(
 
         return load_example()
     if path is None:
-        raise ValueError("give a FILE, or --example for the bundled example KG")
+        raise ValueError("give a FILE, --example for the bundled example KG, or --pykeen NAME")
     p = Path(path)
     kind = fmt or _guess_format(p)
     names: dict[str, str] = {}
@@ -322,7 +332,11 @@ def load_graph(
 
 def _input_options(args: argparse.Namespace) -> dict[str, Any]:
     """``--header`` / ``--columns`` of the commands that read one graph."""
-    return {"header": getattr(args, "header", False), "columns": getattr(args, "columns", None)}
+    return {
+        "header": getattr(args, "header", False),
+        "columns": getattr(args, "columns", None),
+        "pykeen": getattr(args, "pykeen", None),
+    }
 
 
 def _hops(values: Sequence[str]) -> tuple[int, ...]:
@@ -346,6 +360,12 @@ def _add_input(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--format", choices=FORMATS, help="file format (default: from the suffix)")
     p.add_argument("--example", action="store_true", help="use the bundled example KG")
+    p.add_argument(
+        "--pykeen",
+        metavar="NAME",
+        help="a PyKEEN dataset that ships inside its wheel instead of FILE: nations, kinships "
+        "or umls, all three splits (needs kgaug[pykeen]; default: read FILE)",
+    )
     p.add_argument(
         "--header", action="store_true", help="TSV: skip the first line (a header, not a fact)"
     )

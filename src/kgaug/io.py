@@ -32,6 +32,7 @@ import numpy as np
 
 from kgaug._fileio import atomic_write, open_binary
 from kgaug._parquet import read_parquet, write_parquet
+from kgaug._pykeen import from_pykeen, to_pykeen
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph, _as_provenance, _Builder
 from kgaug.records import Provenance
@@ -44,12 +45,14 @@ __all__ = [
     "MAX_LINE_BYTES",
     "TWOWIKI_RELATION_TYPES",
     "from_networkx",
+    "from_pykeen",
     "read_2wiki",
     "read_csv",
     "read_jsonl",
     "read_parquet",
     "read_tsv",
     "to_networkx",
+    "to_pykeen",
     "write_jsonl",
     "write_parquet",
     "write_tsv",

@@ -558,6 +558,17 @@ class KnowledgeGraph:
         return read_csv(path, **options)
 
     @classmethod
+    def from_pykeen(cls, triples_factory: Any) -> KnowledgeGraph:
+        """The facts of a PyKEEN ``TriplesFactory``, with its ids (needs ``kgaug[pykeen]``).
+
+        See :func:`kgaug.io.from_pykeen`; :func:`kgaug.datasets.load_pykeen` loads the
+        datasets that ship inside PyKEEN by name.
+        """
+        from kgaug.io import from_pykeen
+
+        return from_pykeen(triples_factory)
+
+    @classmethod
     def from_parquet(cls, path: PathLike, **options: Any) -> KnowledgeGraph:
         """Read a Parquet file, one fact per row (needs ``kgaug[parquet]``).
 
@@ -905,6 +916,15 @@ class KnowledgeGraph:
         from kgaug.io import write_jsonl
 
         write_jsonl(self, path)
+
+    def to_pykeen(self, *, create_inverse_triples: bool = False) -> Any:
+        """A PyKEEN ``TriplesFactory`` of the facts (needs ``kgaug[pykeen]``).
+
+        See :func:`kgaug.io.to_pykeen`.
+        """
+        from kgaug.io import to_pykeen
+
+        return to_pykeen(self, create_inverse_triples=create_inverse_triples)
 
     def to_parquet(self, path: PathLike) -> None:
         """Write Parquet atomically, with types and provenance (needs ``kgaug[parquet]``).

@@ -8,10 +8,13 @@
 - :func:`random_kg`: uniformly random KGs (the model of the paper's Lemma 1).
 - :func:`wang_composition` / :func:`wang_comparison`: the synthetic KGs of Wang et al.
   (2024), the known-good setting to compare a real KG against.
+- :func:`load_pykeen`: the PyKEEN datasets that ship inside its wheel (Nations,
+  Kinships, UMLS; needs ``kgaug[pykeen]``).
 """
 
 from __future__ import annotations
 
+from kgaug._pykeen import load_pykeen
 from kgaug.datasets._example import example_path, load_example
 from kgaug.datasets._synthetic import powerlaw_kg, random_kg
 from kgaug.datasets._wang import wang_comparison, wang_composition
@@ -19,6 +22,7 @@ from kgaug.datasets._wang import wang_comparison, wang_composition
 __all__ = [
     "example_path",
     "load_example",
+    "load_pykeen",
     "powerlaw_kg",
     "random_kg",
     "wang_comparison",
