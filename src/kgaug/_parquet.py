@@ -8,14 +8,13 @@ arguments. Rows are read in batches; errors name the file and the row (1-based).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kgaug._fileio import atomic_write
 from kgaug.errors import KGFormatError
 from kgaug.kg import KnowledgeGraph, _as_provenance, _Builder
 from kgaug.records import Provenance
@@ -39,8 +38,8 @@ def _pyarrow() -> Any:
     return pa
 
 
-def _strings(pa: Any, col: Any, name: str, path: PathLike, offset: int) -> list[str]:
-    """A column as Python strings; a null or blank value is an error naming its row."""
+def _strings(pa: Any, col: Any, name: str, path: PathLike, offset: int) -> Any:
+    """A column as an Arrow string array; a null or blank value is an error naming its row."""
     pc = pa.compute
     if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
         try:
@@ -54,8 +53,7 @@ def _strings(pa: Any, col: Any, name: str, path: PathLike, offset: int) -> list[
     if pc.any(blank).as_py():
         row = offset + int(np.flatnonzero(blank.to_numpy(zero_copy_only=False))[0]) + 1
         raise KGFormatError(f"empty {name}", where=f"{path}, row {row}")
-    out: list[str] = col.to_pylist()
-    return out
+    return col
 
 
 def read_parquet(
@@ -133,22 +131,25 @@ def read_parquet(
         t = _strings(pa, col[tail], "tail", path, offset)
         if "provenance" in optional:
             prov = pc.fill_null(pc.cast(col[optional["provenance"]], pa.string()), "")
-            values = prov.to_pylist()
-            for value in dict.fromkeys(values):
+            codes = pc.dictionary_encode(prov)
+            indices = codes.indices.to_numpy(zero_copy_only=False)
+            # one bulk add per distinct provenance value, the rows selected by Arrow
+            for k, value in enumerate(codes.dictionary.to_pylist()):
                 try:
                     p = _as_provenance(value.strip()) if value.strip() else Provenance.REAL
                 except ValueError as e:
-                    row = offset + values.index(value) + 1
+                    row = offset + int(np.flatnonzero(indices == k)[0]) + 1
                     raise KGFormatError(str(e), where=f"{path}, row {row}") from None
-                rows = [i for i, v in enumerate(values) if v == value]
-                b.add_columns([h[i] for i in rows], [r[i] for i in rows], [t[i] for i in rows], p)
+                mask = pc.equal(codes.indices, k)
+                hs, rs, ts = (pc.filter(x, mask).to_pylist() for x in (h, r, t))
+                b.add_columns(hs, rs, ts, p)
         else:
-            b.add_columns(h, r, t)
+            b.add_columns(h.to_pylist(), r.to_pylist(), t.to_pylist())
         for role, labels in (("head_type", h), ("tail_type", t)):
             if role not in optional:
                 continue
             types = pc.cast(col[optional[role]], pa.string())
-            pairs = pa.table({"e": pa.array(labels), "t": types}).filter(
+            pairs = pa.table({"e": labels, "t": types}).filter(
                 pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(types), ""), True))
             )
             # one set_type per distinct (entity, type) pair, not per row
@@ -189,18 +190,5 @@ def write_parquet(kg: KnowledgeGraph, path: PathLike) -> None:
     if np.any(kg.provenance_codes):
         provs = pa.array([p.value for p in Provenance], pa.string())
         columns["provenance"] = labels(kg.provenance_codes, provs)
-    table = pa.table(columns)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    try:
-        pa.parquet.write_table(table, tmp)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "wb", encoding=None) as fh:
+        pa.parquet.write_table(pa.table(columns), fh)

@@ -47,16 +47,20 @@ def from_pykeen(triples_factory: Any, *, source: str | None = None) -> Knowledge
     """
     if not all(hasattr(triples_factory, a) for a in ("mapped_triples", "entity_to_id")):
         raise TypeError(f"expected a pykeen TriplesFactory, got {type(triples_factory).__name__}")
-    mapped = np.asarray(triples_factory.mapped_triples.cpu().numpy(), dtype=np.int64)
-    ents = _labels(triples_factory.entity_to_id, "entity")
-    rels = _labels(triples_factory.relation_to_id, "relation")
+    source = source or f"<pykeen {type(triples_factory).__name__}>"
+    return _graph([triples_factory], triples_factory, source)
+
+
+def _graph(parts: list[Any], labels: Any, source: str) -> KnowledgeGraph:
+    """The facts of the factories ``parts``, labelled by ``labels``' id mappings."""
+    mapped = np.concatenate([p.mapped_triples.cpu().numpy() for p in parts]).astype(np.int64)
     return KnowledgeGraph.from_arrays(
         mapped[:, 0],
         mapped[:, 1],
         mapped[:, 2],
-        entities=ents,
-        relations=rels,
-        source=source or f"<pykeen {type(triples_factory).__name__}>",
+        entities=_labels(labels.entity_to_id, "entity"),
+        relations=_labels(labels.relation_to_id, "relation"),
+        source=source,
     )
 
 
@@ -120,13 +124,6 @@ def load_pykeen(name: str, *, split: Split = "all") -> KnowledgeGraph:
     source = f"<pykeen {BUNDLED[key]} {split}>"
     if split != "all":
         return from_pykeen(getattr(dataset, split), source=source)
+    # the splits share the training factory's id mappings
     parts = [dataset.training, dataset.validation, dataset.testing]
-    mapped = np.concatenate([p.mapped_triples.cpu().numpy() for p in parts]).astype(np.int64)
-    return KnowledgeGraph.from_arrays(
-        mapped[:, 0],
-        mapped[:, 1],
-        mapped[:, 2],
-        entities=_labels(dataset.training.entity_to_id, "entity"),
-        relations=_labels(dataset.training.relation_to_id, "relation"),
-        source=source,
-    )
+    return _graph(parts, dataset.training, source)

@@ -826,12 +826,13 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     if not texts:
         raise ValueError(f"no text in {', '.join(args.text)}")
     from kgaug.errors import FatalLLMError
+    from kgaug.verbalize.items import partial_path
 
     v: Any = _backend(args)
     try:
         if not hasattr(v, "parse"):
             raise ValueError(f"the {args.backend!r} backend cannot parse text into a graph")
-        progress = Path(str(args.out) + ".partial") if args.out else None
+        progress = partial_path(args.out) if args.out else None
         if args.dry_run:
             return _dry_run(v, "estimate_parse", texts, progress, args)
         opts = _call_options(v.parse, args)

@@ -512,21 +512,21 @@ def train(
     rows = np.concatenate(
         [np.arange(len(ds.train))] + [np.flatnonzero(is_atomic)] * (config.atomic_repeat - 1)
     )
+    atomic_id = [e for e in atomic if not e.ood]
+    atomic_ood = [e for e in atomic if e.ood]
     eval_examples = {
         "atomic": _eval_subset(atomic, config.eval_max, config.seed, 1),
         # Wang et al. report the atomic facts of ID and OOD entities separately
-        "atomic_id": _eval_subset(
-            [e for e in atomic if not e.ood], config.eval_max, config.seed, 5
-        ),
-        "atomic_ood": _eval_subset([e for e in atomic if e.ood], config.eval_max, config.seed, 6),
+        "atomic_id": _eval_subset(atomic_id, config.eval_max, config.seed, 5),
+        "atomic_ood": _eval_subset(atomic_ood, config.eval_max, config.seed, 6),
         "train_inferred": _eval_subset(ds.train_inferred, config.eval_max, config.seed, 2),
         "test_id": _eval_subset(ds.test_id, config.eval_max, config.seed, 3),
         "test_ood": _eval_subset(ds.test_ood, config.eval_max, config.seed, 4),
     }
     split_sizes = {
         "atomic": len(atomic),
-        "atomic_id": sum(not e.ood for e in atomic),
-        "atomic_ood": sum(e.ood for e in atomic),
+        "atomic_id": len(atomic_id),
+        "atomic_ood": len(atomic_ood),
         "train_inferred": len(ds.train_inferred),
         "test_id": len(ds.test_id),
         "test_ood": len(ds.test_ood),
