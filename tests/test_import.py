@@ -1,4 +1,4 @@
-"""`import kgaug` stays light: no torch, openai, transformers, matplotlib or pandas."""
+"""`import kgaug` stays light: no torch, openai, transformers, matplotlib, pandas, duckdb, Spark."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def test_import_does_not_pull_heavy_dependencies():
         "kgaug.compute_phi(kgaug.datasets.load_example());"
         "kgaug.verbalize.get_verbalizer('template');"
         "print(json.dumps(sorted(m for m in ('torch', 'openai', 'transformers', "
-        "'matplotlib', 'pandas', 'tokenizers', 'httpx') if m in sys.modules)))"
+        "'matplotlib', 'pandas', 'tokenizers', 'httpx', 'duckdb', 'pyspark', 'pyarrow') "
+        "if m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

@@ -129,3 +129,27 @@ def test_cli_columns_name_csv_columns(tmp_path: Path, capsys) -> None:
     tsv.write_text("a\tr\tb\n")
     assert main(["summary", str(tsv), "--columns", "h,r,t"]) == 2
     assert "TSV fields are head, relation, tail" in capsys.readouterr().err
+
+
+def test_triples_only_files_are_numbered_like_the_tsv_reader(tmp_path: Path) -> None:
+    # several row groups, duplicates, integer and large-string columns: the Arrow path
+    rows = [(f"e{(7 * i) % 23}", f"r{i % 4}", f"e{(5 * i + 3) % 29}") for i in range(300)]
+    rows += rows[:40]
+    tsv = tmp_path / "g.tsv"
+    tsv.write_text("".join("\t".join(r) + "\n" for r in rows))
+    ref = kgaug.KnowledgeGraph.from_tsv(tsv, engine="python")
+    table = pa.table(
+        {
+            "head": pa.array([r[0] for r in rows], pa.large_string()),
+            "relation": [r[1] for r in rows],
+            "tail": [r[2] for r in rows],
+        }
+    )
+    pq.write_table(table, tmp_path / "g.parquet", row_group_size=50)
+    kg = kgaug.KnowledgeGraph.from_parquet(tmp_path / "g.parquet")
+    assert kg == ref
+    assert kg.entities == ref.entities and kg.relations == ref.relations  # the same ids
+    assert kg.load_report is not None and kg.load_report.duplicates == 40
+    ints = pa.table({"head": [1, 2], "relation": ["r", "r"], "tail": [2, 3]})
+    pq.write_table(ints, tmp_path / "ints.parquet")
+    assert kgaug.KnowledgeGraph.from_parquet(tmp_path / "ints.parquet").entities == ("1", "2", "3")

@@ -10,7 +10,8 @@ from scipy import stats
 
 import kgaug
 from _brute import brute_enumerate
-from kgaug.paths import PathSample
+from kgaug._index import path_index
+from kgaug.paths import PathSample, _AliasTable, _MiddleSampler
 from kgaug.records import Chain, FiveTuple
 
 
@@ -268,3 +269,160 @@ def test_matches_brute_force_counts():
     _facts, paths = brute_enumerate(edges, 7, 2, 3, False)
     s = kgaug.sample_paths(kg, 3, 10, directed=False)
     assert s.total_paths == sum(paths.values())
+
+
+# ---------------------------------------------------------------- 2- and 3-hop fast path
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        [1],
+        [5],
+        [1, 1, 1],
+        [3, 4, 4, 1, 1, 4],
+        [1000, 1, 1, 1],  # one heavy item filling every light bucket
+        [70, 70, 70, 1, 200, 3],
+        list(range(1, 40)),
+        [2**40, 3, 2**35 + 7, 1],  # large weights: scale 1, capacity far above int32
+    ],
+)
+def test_alias_table_maps_every_unit_to_one_walk(weights):
+    """Exhaustive: over all units, every (item, offset < w) occurs exactly `scale` times."""
+    w = np.array(weights, dtype=np.int64)
+    table = _AliasTable(w)
+    if table.units > 5_000_000:  # too many units to list: check the pieces' sizes instead
+        y = np.random.default_rng(0).integers(0, table.units, 200_000)
+        item, off = table.lookup(y)
+        real = item < len(w)
+        assert (off[real] >= 0).all() and (off[real] < w[item[real]]).all()
+        share = np.bincount(item, minlength=len(w) + 1)[: len(w)] / len(y)
+        np.testing.assert_allclose(share, w / w.sum(), atol=0.005)
+        return
+    item, off = table.lookup(np.arange(table.units, dtype=np.int64))
+    dummy = item == len(w)
+    assert dummy.sum() == table.units - table.scale * w.sum() < table.buckets
+    pairs = Counter(zip(item[~dummy].tolist(), off[~dummy].tolist()))
+    expected = {(i, o): table.scale for i in range(len(w)) for o in range(int(w[i]))}
+    assert pairs == expected
+
+
+def test_alias_table_on_random_weights():
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        n = int(rng.integers(1, 25))
+        scale = [3, 100, 1000][trial % 3]
+        w = np.minimum((rng.pareto(1.2, n) * scale).astype(np.int64) + 1, 20_000)
+        table = _AliasTable(w)
+        item, off = table.lookup(np.arange(table.units, dtype=np.int64))
+        real = item < n
+        assert np.array_equal(np.bincount(item[real], minlength=n), table.scale * w)
+        # within each item the offsets are 0..w-1, each `scale` times
+        key = np.sort(item[real] * (w.max() + 1) + off[real])
+        want = np.repeat(np.repeat(np.arange(n), w) * (w.max() + 1), 1) + np.concatenate(
+            [np.arange(x) for x in w]
+        )
+        assert np.array_equal(key, np.repeat(np.sort(want), table.scale))
+
+
+def _dense_graph() -> tuple[kgaug.KnowledgeGraph, list[tuple[int, int, int]]]:
+    """20 nodes, 3 relations, ~190 facts: many walks per node (alias scale 1)."""
+    rng = np.random.default_rng(7)
+    facts = sorted(
+        {(int(h), int(r), int(t)) for h, r, t in rng.integers(0, [20, 3, 20], size=(220, 3))}
+    )
+    kg = kgaug.KnowledgeGraph.from_arrays(
+        [f[0] for f in facts],
+        [f[1] for f in facts],
+        [f[2] for f in facts],
+        entities=[f"n{i}" for i in range(20)],
+        relations=["a", "b", "c"],
+    )
+    return kg, facts
+
+
+@pytest.mark.parametrize("hops", [2, 3])
+def test_dense_graph_sampling_is_uniform_with_unscaled_alias_table(hops):
+    kg, _ = _dense_graph()
+    masks = kgaug.paths._allowed_labels(kg, hops, None, True)
+    sampler = kgaug.paths._cached_sampler(kg, path_index(kg, True), masks, True)
+    assert isinstance(sampler, _MiddleSampler) and sampler.alias.scale == 1
+
+    def keys(p: PathSample) -> np.ndarray:  # nodes < 20 and labels < 3: base-20 digits
+        key = np.zeros(len(p), dtype=np.int64)
+        for col in [*p.nodes.T, *p.steps.T]:
+            key = key * 20 + col
+        return key
+
+    every = np.sort(keys(kgaug.paths.enumerate_paths(kg, hops)))
+    s = kgaug.sample_paths(kg, hops, 40 * len(every), seed=2, unique=False)
+    assert s.draws >= len(s) and s.total_paths == len(every)
+    got, counts = np.unique(keys(s), return_counts=True)
+    assert np.isin(got, every).all()
+    observed = np.zeros(len(every), dtype=np.int64)
+    observed[np.searchsorted(every, got)] = counts
+    assert stats.chisquare(observed).pvalue > 1e-3
+
+
+@pytest.mark.parametrize(
+    ("hops", "directed", "relations"),
+    [
+        (2, True, "s"),  # first hop only: the last hop uses every edge
+        (2, True, (None, "r")),
+        (3, True, (None, "s", None)),  # middle edge restricted
+        (3, True, ("r", None, "s")),  # both ends restricted
+        (3, True, ("s", "r", "r")),
+        (2, False, ("r^-1", None)),
+        (3, False, (None, "r", "s^-1")),
+        (3, False, "s^-1"),
+    ],
+)
+def test_restricted_chains_are_uniform(hops, directed, relations):
+    kg, edges = _graph()
+    labels = kgaug.paths.chain_labels(kg, directed)
+    spec = [relations] + [None] * (hops - 1) if isinstance(relations, str) else relations
+    allowed = [None if lab is None else labels.index(lab) for lab in spec]
+    paths = [
+        p
+        for p in _all_paths(edges, 7, 2, hops, directed)
+        if all(a is None or a == lab for a, lab in zip(allowed, p[1]))
+    ]
+    assert len(paths) >= 3
+    s = kgaug.sample_paths(
+        kg, hops, 80 * len(paths), seed=9, relations=relations, directed=directed, unique=False
+    )
+    assert s.total_paths == len(paths)
+    counts = Counter(_path_key(a, b) for a, b in zip(s.nodes.tolist(), s.steps.tolist()))
+    assert set(counts) <= set(paths)
+    observed = np.array([counts.get(p, 0) for p in paths])
+    assert stats.chisquare(observed).pvalue > 1e-3
+
+
+def test_same_seed_same_sample_with_a_cold_or_warm_cache():
+    def draw(kg: kgaug.KnowledgeGraph) -> PathSample:
+        return kgaug.sample_paths(kg, 3, 100, seed=4, relations=("director", None, None))
+
+    cold = draw(kgaug.datasets.load_example())
+    kg = kgaug.datasets.load_example()
+    first = draw(kg)
+    starts = np.flatnonzero(kgaug.chain_counts(kg, 2, count="paths").first_hop())
+    assert len(starts) > kgaug.paths._SAMPLER_CACHE
+    for r in starts:  # other restrictions evict the first sampler
+        kgaug.sample_paths(kg, 2, 5, seed=0, relations=kg.relations[r], unique=False)
+    assert len(kg._cached("path_samplers", dict)) <= kgaug.paths._SAMPLER_CACHE
+    again = draw(kg)
+    for s in (first, again):
+        np.testing.assert_array_equal(s.nodes, cold.nodes)
+        np.testing.assert_array_equal(s.steps, cold.steps)
+
+
+def test_unique_by_rejection_gives_distinct_simple_paths():
+    kg = kgaug.datasets.powerlaw_kg(3000, 4, seed=2)
+    for hops in (2, 3):
+        total = kgaug.chain_counts(kg, hops, count="paths").total
+        k = total // 2  # the largest k still sampled by rejection, not by listing all paths
+        s = kgaug.sample_paths(kg, hops, k, seed=3)
+        assert s.draws > 0 and len(s) == k
+        rows = np.column_stack([s.nodes, s.steps])
+        assert len(np.unique(rows, axis=0)) == k
+        assert all(len(set(p)) == hops + 1 for p in s.nodes.tolist())

@@ -121,6 +121,13 @@ def read_parquet(
         chosen = asked if asked is not None else (role if role in names else None)
         if chosen is not None:
             optional[role] = chosen
+    if not optional:  # the common case: three label columns, read and numbered by Arrow
+        from kgaug._fastread import _NotFastError
+
+        try:
+            return _read_triples(pa, pf, path, head, relation, tail)
+        except _NotFastError:  # a label Arrow and Python see differently: row by row
+            pass
     b = _Builder(source=str(path), path=path)
     columns = [head, relation, tail, *optional.values()]
     offset = 0
@@ -157,6 +164,41 @@ def read_parquet(
                 b.set_type(pair["e"], pair["t"])
         offset += batch.num_rows
     return b.build()
+
+
+def _read_triples(
+    pa: Any, pf: Any, path: PathLike, head: str, relation: str, tail: str
+) -> KnowledgeGraph:
+    """A file of head, relation and tail only, without a Python object per row.
+
+    Ids as the TSV reader numbers them: entities by first appearance among the heads,
+    then among the tails; relations by first appearance.
+    """
+    from kgaug._fastread import _numbered
+
+    table = pf.read(columns=list(dict.fromkeys([head, relation, tail])))
+    cols = []
+    for role, name in (("head", head), ("relation", relation), ("tail", tail)):
+        col = _strings(pa, table.column(name), role, path, 0)
+        if not pa.types.is_string(col.type):
+            col = pa.compute.cast(col, pa.string())
+        cols.append(col.chunks)
+    rows = table.num_rows
+    r_labels, r = _numbered(pa, pa.compute, cols[1], np.arange(rows))
+    e_labels, e = _numbered(pa, pa.compute, cols[0] + cols[2], np.arange(2 * rows))
+    return KnowledgeGraph._from_valid(
+        e[:rows],
+        r,
+        e[rows:],
+        tuple(e_labels),
+        tuple(r_labels),
+        (),
+        np.zeros(rows, dtype=np.uint8),
+        np.full(len(e_labels), -1, dtype=np.int32),
+        str(path),
+        rows,
+        0,
+    )
 
 
 def write_parquet(kg: KnowledgeGraph, path: PathLike) -> None:

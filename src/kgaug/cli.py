@@ -217,6 +217,8 @@ _EXTRAS = {
     "pandas": "pandas",
     "pyarrow": "parquet",
     "pykeen": "pykeen",
+    "duckdb": "duckdb",
+    "pyspark": "spark",
 }
 _NEEDS = {
     "train": "PyTorch and transformers",
@@ -225,6 +227,8 @@ _NEEDS = {
     "pandas": "pandas",
     "parquet": "pyarrow",
     "pykeen": "PyKEEN",
+    "duckdb": "DuckDB",
+    "spark": "PySpark (and a Java runtime)",
 }
 
 
@@ -299,7 +303,7 @@ def load_graph(
         raise ValueError("give a FILE, --example for the bundled example KG, or --pykeen NAME")
     p = Path(path)
     kind = fmt or _guess_format(p)
-    names: dict[str, str] = {}
+    names: dict[str, Any] = {}  # column names (Any: the readers take more keywords)
     if columns is not None:
         if kind in ("tsv", "2wiki"):
             raise ValueError(
@@ -394,15 +398,42 @@ def _path_relations(values: Sequence[str] | None) -> object:
 def _cmd_stats(args: argparse.Namespace) -> int:
     from kgaug.stats import compute_phi
 
-    kg = load_graph(args.file, args.format, args.example, **_input_options(args))
     hops = _hops(args.hops)
+    options: dict[str, Any] = {}
+    if args.backend in (None, "numpy"):
+        for flag in ("memory_limit", "threads"):
+            if getattr(args, flag) is not None:
+                raise ValueError(f"--{flag.replace('_', '-')} is an option of --backend duckdb")
+        source: Any = load_graph(args.file, args.format, args.example, **_input_options(args))
+    else:
+        if args.file is None or args.pykeen or args.format not in (None, "tsv", "csv", "parquet"):
+            raise ValueError(
+                f"--backend {args.backend} reads a TSV, CSV or Parquet FILE itself (or a glob "
+                "of them, quoted); --example, --pykeen and --format jsonl/2wiki are read in "
+                "memory (leave out --backend)"
+            )
+        source = args.file
+        if args.format is not None:
+            options["format"] = args.format
+        if args.header:
+            options["header"] = True
+        if args.columns is not None:
+            options["columns"] = args.columns
+        if args.memory_limit is not None:
+            options["memory_limit"] = args.memory_limit
+        if args.threads is not None:
+            options["threads"] = args.threads
+        if args.backend == "spark" and ("memory_limit" in options or "threads" in options):
+            raise ValueError("--memory-limit and --threads are options of --backend duckdb")
     rep = compute_phi(
-        kg,
+        source,
         hops=hops if len(hops) > 1 else hops[0],
         count="paths" if args.paths else "facts",
         directed=not args.undirected,
         phi_g=args.phi_g,
         progress=None if not args.json else False,
+        backend=args.backend,
+        backend_options=options,
     )
     if args.json:
         print(json.dumps(rep.to_dict(), indent=2, ensure_ascii=False))
@@ -1134,6 +1165,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phi-g", type=float, default=3.6, help=_PHI_G_HELP)
     p.add_argument("--undirected", action="store_true", help=_UNDIRECTED_HELP)
     p.add_argument("--paths", action="store_true", help=_PATHS_HELP)
+    p.add_argument(
+        "--backend",
+        choices=("numpy", "duckdb", "spark"),
+        default=None,
+        help="where to count: numpy (default: in memory), duckdb (reads FILE itself and "
+        "spills to disk past --memory-limit; kgaug[duckdb]) or spark (local Spark SQL; "
+        "kgaug[spark] and Java); all give the same counts",
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB's memory limit, e.g. 4GB (default: DuckDB's, 80%% of RAM)",
+    )
+    p.add_argument("--threads", type=int, metavar="N", help="DuckDB's threads (default: all cores)")
     _add_json(p)
     p.set_defaults(func=_cmd_stats)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 __all__ = [
     "AugmentationError",
+    "BackendError",
+    "BackendMemoryError",
     "FatalLLMError",
     "KGAugError",
     "KGFormatError",
@@ -65,6 +67,22 @@ class MalformedReplyError(LLMError, ValueError):
 
     The item ends as an ``"error"`` (asked again on the next run); several in a row stop
     the run with :class:`FatalLLMError`.
+    """
+
+
+class BackendError(KGAugError, RuntimeError):
+    """A counting backend (``compute_phi(..., backend=...)``) cannot run or failed.
+
+    Raised when its runtime is missing (a Java runtime for Spark) or its engine reports
+    an error that is not about the input file.
+    """
+
+
+class BackendMemoryError(BackendError, MemoryError):
+    """A counting backend ran past its memory limit (DuckDB's ``memory_limit``).
+
+    The message names the limit and what to change: a larger limit, a spill folder with
+    room (``temp_directory``), fewer threads, or fewer hops.
     """
 
 

@@ -10,6 +10,7 @@ edge is also walked backwards under the inverse relation ``r^-1``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import overload
 
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kgaug._counting import SparseCounts, chain_counts_sparse
-from kgaug._index import PathIndex, _indptr, expand_products, path_index
+from kgaug._index import PathIndex, _indptr, bucket_argsort, expand_products, path_index
 from kgaug._validate import EXACT_HOPS as _EXACT_HOPS
 from kgaug._validate import CountMode, check_bool, check_count, check_hops, check_seed
 from kgaug.errors import UnknownLabelError
@@ -296,17 +297,22 @@ def chain_labels(kg: KnowledgeGraph, directed: bool) -> tuple[str, ...]:
         In undirected mode, when a relation label equals another's inverse label (a
         relation literally named ``"r^-1"`` beside ``"r"``).
     """
+    return step_labels(kg.relations, directed)
+
+
+def step_labels(relations: tuple[str, ...], directed: bool) -> tuple[str, ...]:
+    """:func:`chain_labels` of a graph with these relation labels."""
     if directed:
-        return kg.relations
-    inverse = tuple(inverse_label(r) for r in kg.relations)
-    clash = set(inverse) & set(kg.relations)
+        return relations
+    inverse = tuple(inverse_label(r) for r in relations)
+    clash = set(inverse) & set(relations)
     if clash:
         name = sorted(clash)[0]
         raise ValueError(
             f"relation {name!r} collides with the inverse label of {name[:-3]!r} in undirected "
             "mode; rename one of them"
         )
-    return kg.relations + inverse
+    return relations + inverse
 
 
 def _allowed_labels(
@@ -358,7 +364,8 @@ class PathSample(Sequence[FiveTuple | Chain]):
     total_paths : int or None
         Exact number of simple paths matching the restriction (hops 2 and 3), else None.
     draws : int
-        Walks drawn (accepted or rejected) to produce the sample.
+        Walks drawn (accepted or rejected) to produce the sample; for 2 and 3 hops this
+        includes the few alias-table draws (well under 2%) that fall on no walk.
     """
 
     def __init__(
@@ -482,14 +489,18 @@ def _row_keys(rows: npt.NDArray[np.int64], base: int) -> npt.NDArray[np.int64] |
 def _first_of_keys(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Indices of the first occurrence of each distinct key, in order of appearance.
 
-    A stable sort and a run test: faster here than ``np.unique``'s hash table.
+    A sort, a run test and the smallest position per run: faster here than
+    ``np.unique``'s hash table or a stable sort; a mask puts the positions in order.
     """
-    order = np.argsort(keys, kind="stable")
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys)
     sk = keys[order]
     first = np.ones(len(sk), dtype=bool)
-    if len(sk) > 1:
-        np.not_equal(sk[1:], sk[:-1], out=first[1:])
-    return np.sort(order[first])
+    np.not_equal(sk[1:], sk[:-1], out=first[1:])
+    taken = np.zeros(len(keys), dtype=bool)
+    taken[np.minimum.reduceat(order, np.flatnonzero(first))] = True
+    return np.flatnonzero(taken)
 
 
 def _first_unique(rows: npt.NDArray[np.int64], base: int) -> npt.NDArray[np.int64]:
@@ -502,7 +513,11 @@ def _first_unique(rows: npt.NDArray[np.int64], base: int) -> npt.NDArray[np.int6
 
 
 class _WalkSampler:
-    """Draws n-step walks uniformly among all walks allowed by per-position label masks."""
+    """Draws n-step walks uniformly among all walks allowed by per-position label masks.
+
+    The general sampler (any number of hops; :func:`sample_paths` uses it for 4 hops):
+    per-edge cumulative walk counts, one ``searchsorted`` per step.
+    """
 
     def __init__(self, idx: PathIndex, masks: list[npt.NDArray[np.bool_]]) -> None:
         n = idx.n
@@ -519,11 +534,7 @@ class _WalkSampler:
             ok = masks[j][idx.lab]
             w = np.where(ok, count[idx.t], 0).astype(np.int64)
             wf = np.where(ok, approx[idx.t], 0.0)
-            if wf.sum() >= 2.0**62:
-                raise ValueError(
-                    f"the graph has about {wf.sum():.3g} {self.hops}-step walks, more than "
-                    "64-bit counts hold; restrict relations or use fewer hops"
-                )
+            _check_walks(float(wf.sum()), self.hops)
             cum = np.zeros(len(w) + 1, dtype=np.int64)
             np.cumsum(w, out=cum[1:])
             count = cum[self.ptr[1:]] - cum[self.ptr[:-1]]
@@ -533,6 +544,7 @@ class _WalkSampler:
             self.walks[j] = count
         self.start_cum = np.cumsum(self.walks[0])
         self.total = int(self.start_cum[-1]) if n else 0
+        self.keep_rate = 1.0
 
     def draw(
         self, rng: np.random.Generator, size: int
@@ -552,6 +564,229 @@ class _WalkSampler:
             v = idx.t[e]
             nodes[:, j + 1] = v
         return nodes, edges
+
+    def sample(
+        self, rng: np.random.Generator, size: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The simple paths among ``size`` uniform walks: ``(nodes, edges)``."""
+        nodes, edges = self.draw(rng, size)
+        ok = _simple(nodes)
+        return nodes[ok], edges[ok]
+
+
+def _check_walks(total: float, hops: int) -> None:
+    """Refuse walk counts that 64-bit integers cannot hold (``total`` counted in float)."""
+    if total >= 2.0**62:
+        raise ValueError(
+            f"the graph has about {total:.3g} {hops}-step walks, more than 64-bit counts "
+            "hold; restrict relations or use fewer hops"
+        )
+
+
+class _AliasTable:
+    """Exact integer alias table: uniform draws of ``(item, offset)``, ``0 <= offset < w[item]``.
+
+    Every pair ``(i, o)`` with ``0 <= o < w[i]`` comes out with the same probability, by
+    integer arithmetic alone (no float probabilities, so no rounding bias), in O(1) per
+    draw: one random integer ``y``, ``bucket, x = divmod(y, C)``, and one comparison that
+    picks the bucket's own item or its alias. An item's ``w[i]`` units are split over a
+    few buckets as contiguous *pieces* of its offset range, so the offset is ``x`` plus the
+    piece's base.
+
+    ``nb = N + 1`` buckets hold ``C`` units each: the weights scaled by ``s`` (each offset
+    owns ``s`` consecutive units; ``s > 1`` only when the weights are so small that the
+    rounding below would waste many draws) plus a dummy item ``N`` of the
+    ``nb * C - s * sum(w) < nb`` units left over. Draws that land on the dummy are dropped,
+    which keeps the rest exactly uniform.
+
+    Construction is a vectorized form of Vose's sweep: heavy items (``>= C`` units) fill
+    the light buckets in order, and a heavy item that falls below ``C`` units is itself
+    filled by the next heavy one. Prefix sums of the light deficits and heavy surpluses
+    give every bucket its alias and piece offsets without a loop.
+    """
+
+    def __init__(self, w: npt.NDArray[np.int64]) -> None:
+        N = len(w)
+        total = int(w.sum())
+        s = 1 if total >= 64 * (N + 1) else -(-64 * (N + 1) // max(total, 1))
+        nb = N + 1
+        C = max(1, -(-(s * total) // nb))
+        self.num_items, self.scale, self.buckets, self.capacity = N, s, nb, C
+        self.keep_rate = s * total / (nb * C)
+        mass = np.append(w * s, nb * C - s * total)
+        light = np.flatnonzero(mass < C)
+        heavy = np.flatnonzero(mass >= C)  # never empty: the mean mass is C
+        a = len(light)
+        surplus = mass[heavy] - C
+        sl = np.zeros(a + 1, dtype=np.int64)  # sl[q]: deficit of the first q light buckets
+        np.cumsum(C - mass[light], out=sl[1:])
+        ss = np.cumsum(surplus)  # ss[j]: surplus of heavy items 0..j
+        # heavy j fills light buckets while what it filled so far is <= its surplus: it
+        # stops after the first light bucket q with sl[q] > ss[j], then lacks sl[q] - ss[j]
+        p = np.searchsorted(sl, ss, side="right")
+        pc = np.minimum(p, a)
+        short = np.where(p <= a, sl[pc] - ss, 0)
+        thr = np.empty(nb, dtype=np.int64)  # units of the bucket's own item
+        alias = np.empty(nb, dtype=np.int64)
+        own = np.zeros(nb, dtype=np.int64)  # offset of the own item's piece
+        base = np.empty(nb, dtype=np.int64)  # offset of the alias's piece, minus thr
+        j = np.searchsorted(pc, np.arange(1, a + 1), side="left")  # the heavy filling q
+        thr[light] = mass[light]
+        alias[light] = heavy[j]
+        base[light] = sl[:-1] - (ss - surplus)[j] - mass[light]
+        # heavy j's pieces, in offset order: the short[j-1] units in heavy j-1's bucket,
+        # the light buckets it fills, its own bucket's C - short[j] units
+        thr[heavy] = C - short
+        own[heavy] = surplus + short
+        alias[heavy] = np.where(short > 0, np.append(heavy[1:], heavy[-1]), heavy)
+        base[heavy] = -thr[heavy]
+        self.table = np.column_stack([thr, alias, own, base])
+
+    @property
+    def units(self) -> int:
+        """Number of units ``y`` (draws are uniform over ``range(units)``)."""
+        return self.buckets * self.capacity
+
+    def lookup(
+        self, y: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """``(item, offset)`` of units ``y`` (item ``N``, the dummy: offset meaningless)."""
+        bucket, x = np.divmod(y, self.capacity)
+        row = np.take(self.table, bucket, axis=0)
+        lo = x < row[:, 0]
+        item = np.where(lo, bucket, row[:, 1])
+        off = x + np.where(lo, row[:, 2], row[:, 3])
+        if self.scale > 1:
+            off //= self.scale
+        return item, off
+
+    def draw(
+        self, rng: np.random.Generator, size: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """``size`` uniform draws as ``(item, offset)``, those of the dummy dropped."""
+        item, off = self.lookup(rng.integers(0, self.units, size=size))
+        real = item != self.num_items
+        if not real.all():
+            item, off = item[real], off[real]
+        return item, off
+
+
+class _MiddleSampler:
+    """Uniform 2- and 3-step walks drawn from their middle, by alias table and CSR offsets.
+
+    A 2-step walk ``a -e1-> m -e2-> b`` is a middle node ``m`` and one of its
+    ``in(m) * out(m)`` (allowed in-edge, allowed out-edge) pairs; a 3-step walk
+    ``a -e1-> u -e2-> v -e3-> b`` is a middle edge ``e2`` and one of its ``in(u) * out(v)``
+    pairs. So a uniform walk is a uniform ``(item, offset)`` of the items weighted by those
+    products (:class:`_AliasTable`); ``divmod(offset, out)`` then indexes the in-edge and
+    the out-edge directly in the CSR lists of allowed edges (no search). Rejecting walks
+    that repeat a node leaves the simple paths exactly uniform.
+
+    Built once per graph, direction and relation restriction (see :func:`_cached_sampler`).
+    """
+
+    def __init__(self, idx: PathIndex, masks: list[npt.NDArray[np.bool_]]) -> None:
+        n = idx.n
+        self.idx = idx
+        self.hops = hops = len(masks)
+        # allowed first edges grouped by tail, allowed last edges grouped by head
+        first = np.flatnonzero(masks[0][idx.lab])
+        self.in_e = first[bucket_argsort(idx.t[first], n)]
+        in_ptr = _indptr(idx.t[self.in_e], n)
+        last_ok = masks[-1][idx.lab]
+        self.out_e: npt.NDArray[np.int64] | None = None  # None: every edge (edge id = position)
+        if last_ok.all():
+            out_ptr = _indptr(idx.h, n)
+        else:
+            self.out_e = np.flatnonzero(last_ok)
+            out_ptr = _indptr(idx.h[self.out_e], n)
+        din, dout = np.diff(in_ptr), np.diff(out_ptr)
+        if hops == 2:
+            u = v = np.arange(n, dtype=np.int64)
+        else:
+            mid = np.flatnonzero(masks[1][idx.lab])
+            u, v = idx.h[mid], idx.t[mid]
+        _check_walks(float(np.dot(din[u].astype(np.float64), dout[v])), hops)
+        w = din[u] * dout[v]
+        keep = np.flatnonzero(w > 0)
+        w, u, v = w[keep], u[keep], v[keep]
+        self.total = int(w.sum())
+        self.alias = _AliasTable(w)
+        self.keep_rate = self.alias.keep_rate
+        # per item: out-degree of v, where the in-edges of u and the out-edges of v start
+        self.dout, self.in_start, self.out_start = dout[v], in_ptr[u], out_ptr[v]
+        self.u, self.v = u, v
+        self.mid = mid[keep] if hops == 3 else None
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the sampler's own tables (not the shared path index)."""
+        own = [self.in_e, self.out_e, self.dout, self.in_start, self.out_start, self.u]
+        own += [self.alias.table, self.v if self.mid is not None else None, self.mid]
+        return sum(a.nbytes for a in own if a is not None)
+
+    def sample(
+        self, rng: np.random.Generator, size: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The simple paths among ``size`` uniform walks: ``(nodes, edges)``.
+
+        The arrays are column-major (each column is filled contiguously).
+        """
+        idx = self.idx
+        item, off = self.alias.draw(rng, size)
+        dv = self.dout[item]
+        i = off // dv
+        e1 = self.in_e[self.in_start[item] + i]
+        e3 = self.out_start[item] + (off - i * dv)
+        if self.out_e is not None:
+            e3 = self.out_e[e3]
+        a, b, u = idx.h[e1], idx.t[e3], self.u[item]
+        node_cols: list[npt.NDArray[np.int64]] = [a, u, b]
+        if self.mid is None:
+            ok = a != b
+        else:
+            v = self.v[item]
+            ok = (a != v) & (b != u) & (a != b)
+            node_cols.insert(2, v)
+        k = int(np.count_nonzero(ok))
+        nodes = np.empty((k, self.hops + 1), dtype=np.int64, order="F")
+        edges = np.empty((k, self.hops), dtype=np.int64, order="F")
+        for j, col in enumerate(node_cols):
+            nodes[:, j] = col[ok]
+        edges[:, 0] = e1[ok]
+        edges[:, -1] = e3[ok]
+        if self.mid is not None:
+            edges[:, 1] = self.mid[item[ok]]
+        return nodes, edges
+
+
+_Sampler = _WalkSampler | _MiddleSampler
+
+#: 2- and 3-hop samplers kept per graph: the restrictions used last, at most this many and
+#: (beyond the newest) at most _SAMPLER_BYTES of tables. A 3-hop sampler holds about
+#: 90 bytes per allowed edge, a 2-hop one a few arrays as long as the edges and the nodes.
+_SAMPLER_CACHE = 4
+_SAMPLER_BYTES = 1 << 30
+
+
+def _cached_sampler(
+    kg: KnowledgeGraph, idx: PathIndex, masks: list[npt.NDArray[np.bool_]], directed: bool
+) -> _Sampler:
+    """The sampler for these masks, built once per graph (the graph is immutable)."""
+    hops = len(masks)
+    if hops not in (2, 3):
+        return _WalkSampler(idx, masks)
+    cache: dict[tuple[object, ...], _MiddleSampler] = kg._cached("path_samplers", dict)
+    key = (directed, hops, *(m.tobytes() for m in masks))
+    sampler = cache.pop(key, None)
+    if sampler is None:
+        sampler = _MiddleSampler(idx, masks)
+    cache[key] = sampler  # most recently used last
+    while len(cache) > 1 and (
+        len(cache) > _SAMPLER_CACHE or sum(s.nbytes for s in cache.values()) > _SAMPLER_BYTES
+    ):
+        cache.pop(next(iter(cache)), None)
+    return sampler
 
 
 def _simple(nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -576,11 +811,15 @@ def sample_paths(
 ) -> PathSample:
     """Sample simple (cycle-free) paths exactly uniformly.
 
-    Walks are drawn uniformly among all walks of ``hops`` steps that obey ``relations``
-    (start node weighted by its number of walks, each step by the walks remaining from
-    the next node), and walks that repeat a node are rejected: what is accepted is uniform
-    over simple paths. (A plain random walk is not uniform: it favours paths through
-    low-degree nodes.)
+    Walks are drawn uniformly among all walks of ``hops`` steps that obey ``relations``,
+    and walks that repeat a node are rejected: what is accepted is uniform over simple
+    paths. (A plain random walk is not uniform: it favours paths through low-degree
+    nodes.) For 2 and 3 hops a walk is drawn from its middle: the middle node ``m``
+    (2 hops) or middle edge ``u -> v`` (3 hops) from an exact integer alias table weighted
+    by ``in(m) * out(m)`` or ``in(u) * out(v)`` allowed edges, then one of those
+    (in-edge, out-edge) pairs by its index into the adjacency lists; the tables are built
+    on the first call and cached on the graph. 4-hop walks are drawn step by step from the
+    start, each step weighted by the walks remaining from the next node.
 
     Parameters
     ----------
@@ -631,7 +870,7 @@ def sample_paths(
     idx = path_index(kg, directed)
     labels = chain_labels(kg, directed)
     rng = np.random.default_rng(check_seed(seed, allow_none=True))
-    sampler = _WalkSampler(idx, masks)
+    sampler = _cached_sampler(kg, idx, masks, directed)
     total_paths: int | None = None
     if n in EXACT_HOPS:
         cc = chain_counts(kg, n, count="paths", directed=directed, progress=False)
@@ -671,19 +910,28 @@ def sample_paths(
         if total_paths is not None and 2 * k > total_paths:
             # most of all paths: list them and draw without replacement (exact and fast,
             # where rejection would spend its time collecting the last coupons)
-            nodes, edges = _enumerate(idx, masks, sampler)
+            nodes, edges = _enumerate(idx, masks, _indptr(idx.h, idx.n))
             pick = rng.permutation(len(nodes))[:k]
             return result(nodes[pick], edges[pick], 0)
     acc_nodes: list[npt.NDArray[np.int64]] = []
     acc_edges: list[npt.NDArray[np.int64]] = []
-    seen = np.zeros(0, dtype=np.int64)  # sorted keys of the paths taken (unique=True)
+    taken: list[npt.NDArray[np.int64]] = []  # keys of the paths taken (unique=True)
     have = draws = stale = 0
-    batch = max(1024, int(k * 1.3))
+    # simple paths per draw: known exactly for 2 and 3 hops, learnt as we go for 4
+    per_draw = None if total_paths is None else total_paths / sampler.total * sampler.keep_rate
     while have < k:
-        nodes, edges = sampler.draw(rng, batch)
+        need = float(k - have)
+        if per_draw is not None and total_paths is not None:
+            if unique:  # expected draws of paths until `need` unseen ones come up
+                need = -total_paths * math.log1p(-need / (total_paths - have))
+            want = (need + 4 * math.sqrt(need) + 16) / per_draw
+        elif draws:
+            want = need / max(have / draws, 1e-3) * 1.2
+        else:
+            want = k * 1.3
+        batch = int(min(max(1024, want), 1 << 22))
+        nodes, edges = sampler.sample(rng, batch)
         draws += batch
-        ok = _simple(nodes)
-        nodes, edges = nodes[ok], edges[ok]
         if unique:
             keys = _row_keys(edges, max(idx.m, 1))
             if keys is None:  # too many edges to pack a path into one int64
@@ -694,14 +942,15 @@ def sample_paths(
                 acc_nodes, acc_edges = [all_nodes[keep]], [all_edges[keep]]
             else:
                 cand = _first_of_keys(keys)
-                if len(seen):
+                if taken:
+                    seen = np.sort(np.concatenate(taken))
                     pos = np.minimum(np.searchsorted(seen, keys[cand]), len(seen) - 1)
                     cand = cand[seen[pos] != keys[cand]]
                 take = cand[: k - have]
                 gained = len(take)
                 acc_nodes.append(nodes[take])
                 acc_edges.append(edges[take])
-                seen = np.sort(np.concatenate([seen, keys[take]]))  # new keys are all unseen
+                taken.append(keys[take])
         else:
             gained = min(len(nodes), k - have)
             acc_nodes.append(nodes[:gained])
@@ -713,17 +962,16 @@ def sample_paths(
                 f"found only {have} {'distinct ' if unique else ''}simple {n}-hop paths{what} "
                 f"after {draws} walks; the graph probably has fewer than k={k}"
             )
-        rate = max(have / draws, 1e-3)
-        batch = int(min(max(1024, (k - have) / rate * 1.2), 1 << 22))
+    if len(acc_nodes) == 1:
+        return result(acc_nodes[0], acc_edges[0], draws)
     return result(np.concatenate(acc_nodes), np.concatenate(acc_edges), draws)
 
 
 def _enumerate(
-    idx: PathIndex, masks: list[npt.NDArray[np.bool_]], sampler: _WalkSampler
+    idx: PathIndex, masks: list[npt.NDArray[np.bool_]], ptr: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Every simple path allowed by ``masks``, by edge sequence: ``(nodes, edges)``."""
+    """Every simple path allowed by ``masks``, by edge sequence (``ptr``: CSR of edges by head)."""
     n = len(masks)
-    ptr = sampler.ptr
     ok = [masks[j][idx.lab] for j in range(n)]
     edges = np.flatnonzero(ok[0])[:, None]
     for j in range(1, n):
@@ -783,7 +1031,7 @@ def enumerate_paths(
             f"{sampler.total:,} {n}-hop walks exceed limit={limit:,}; raise the limit "
             "(max_walks= in the dataset builders) or sample with kgaug.sample_paths"
         )
-    nodes, edges = _enumerate(idx, masks, sampler)
+    nodes, edges = _enumerate(idx, masks, sampler.ptr)
     return PathSample(
         kg,
         nodes,

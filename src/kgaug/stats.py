@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
+from os import PathLike
 from typing import Any, Literal
 
 import numpy as np
@@ -22,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from kgaug._table import html_table, text_table
 from kgaug._validate import CountMode, check_bool, check_count, check_hop_list, check_positive
+from kgaug.backends import FileSource, file_source, get_backend
 from kgaug.errors import UnknownLabelError
 from kgaug.kg import KnowledgeGraph
-from kgaug.paths import ChainCounts, chain_counts
+from kgaug.paths import ChainCounts
 
 __all__ = ["PhiReport", "RelationPhi", "RelationTable", "compute_phi"]
 
@@ -323,20 +325,26 @@ def _needed(inferred: int, atomic: int, phi_g: float) -> int:
 
 
 def compute_phi(
-    kg: KnowledgeGraph,
+    kg: KnowledgeGraph | str | PathLike[str],
     hops: int | Sequence[int] = 2,
     count: CountMode = "facts",
     directed: bool = True,
     phi_g: float = 3.6,
     *,
     progress: bool | None = None,
+    backend: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
 ) -> PhiReport:
     """Exact phi of a knowledge graph, overall and per relation.
 
     Parameters
     ----------
-    kg : KnowledgeGraph
-        The graph.
+    kg : KnowledgeGraph or path
+        The graph, or a graph file: TSV (``.tsv``, ``.txt``, ``.gz`` ok), CSV or Parquet
+        (a glob of files for ``backend="duckdb"`` or ``"spark"``). The in-memory backend
+        reads a file with :meth:`KnowledgeGraph.from_tsv` and friends; DuckDB and Spark
+        read it themselves. ``backend_options`` ``header`` (TSV) and ``columns`` (CSV,
+        Parquet: head, relation, tail names) say how.
     hops : int or sequence of int
         Chain length ``n`` (2 or 3), or several (e.g. ``(2, 3)``) whose counts are summed.
     count : {"facts", "paths"}
@@ -349,7 +357,16 @@ def compute_phi(
         Minimal generalization ratio ``phi_G`` for Def. 2.5 (3.6: slow grokking in Wang et
         al. 2024; up to ~18 for fast circuits).
     progress : bool, optional
-        Progress bar on long counts (``None``: tqdm decides).
+        Progress bar on long counts (``None``: tqdm decides; numpy backend).
+    backend : str, optional
+        Where to count (see :mod:`kgaug.backends`): ``"numpy"`` (default, in memory),
+        ``"duckdb"`` (embedded SQL that spills to disk past its memory limit;
+        ``kgaug[duckdb]``), ``"spark"`` (Spark SQL, local or a cluster; ``kgaug[spark]``
+        and Java), or a plugged-in name. All give the same counts.
+    backend_options : mapping, optional
+        Options of the backend (:func:`kgaug.backends.get_backend`), e.g.
+        ``{"memory_limit": "4GB", "threads": 2}`` for DuckDB or ``{"spark": session}``,
+        plus ``header`` / ``columns`` / ``format`` for a file.
 
     Returns
     -------
@@ -359,7 +376,13 @@ def compute_phi(
     ------
     ValueError
         ``hops`` outside 2..3 (use path sampling for longer chains), an unknown ``count``,
-        or a non-positive ``phi_g``.
+        a non-positive ``phi_g`` or an unknown backend.
+    KGFormatError
+        A malformed graph file (the message names the file and line or row).
+    ModuleNotFoundError
+        The backend's package is missing (the message names the extra to install).
+    kgaug.errors.BackendMemoryError
+        DuckDB ran past its ``memory_limit``.
 
     Notes
     -----
@@ -377,23 +400,37 @@ def compute_phi(
     >>> rep.inferred, rep.relations["spouse"].phi, rep.generalizable
     (1, 1.0, False)
     """
-    if not isinstance(kg, KnowledgeGraph):
-        raise TypeError(f"expected a KnowledgeGraph, got {type(kg).__name__}")
+    if not isinstance(kg, (KnowledgeGraph, str, PathLike)):
+        raise TypeError(f"expected a KnowledgeGraph or a file path, got {type(kg).__name__}")
     hop_t = check_hop_list(hops)
     mode = check_count(count)
     g = check_positive(phi_g, "phi_g")
     directed = check_bool(directed, "directed")
+    options = dict(backend_options or {})
+    read = {k: options.pop(k) for k in ("header", "columns", "format") if k in options}
+    if isinstance(kg, KnowledgeGraph):
+        if read:
+            raise ValueError(
+                f"backend_options {sorted(read)} describe a file; kg is a KnowledgeGraph"
+            )
+        source: KnowledgeGraph | FileSource = kg
+    else:
+        source = file_source(kg, **read)
+    name = "numpy" if backend is None else backend
+    if name == "numpy":
+        options.setdefault("progress", progress)
+    counts = get_backend(name, **options).count(source, hop_t, mode, directed)
 
-    R = kg.num_relations
-    V = kg.num_entities
-    atomic_r = np.bincount(kg.relation_ids, minlength=R).astype(np.int64)
+    R = len(counts.relations)
+    V = counts.num_entities
+    atomic_r = np.asarray(counts.atomic, dtype=np.int64)
     inferred_r = np.zeros(R, dtype=np.int64)
     first_r = np.zeros(R, dtype=np.int64)
     pure_r = np.zeros(R, dtype=np.int64)
     by_hops: dict[int, int] = {}
     chains: dict[int, ChainCounts] = {}
     for n in hop_t:
-        cc = chain_counts(kg, n, count=mode, directed=directed, progress=progress)
+        cc = counts.chains[n]
         chains[n] = cc
         by_hops[n] = cc.total
         inferred_r += cc.involves()
@@ -401,7 +438,7 @@ def compute_phi(
         pure_r += cc.pure()
 
     rows = []
-    for i, label in enumerate(kg.relations):
+    for i, label in enumerate(counts.relations):
         a = int(atomic_r[i])
         inf = int(inferred_r[i])
         phi = inf / a if a else None
@@ -426,11 +463,11 @@ def compute_phi(
         phi_g=g,
         num_entities=V,
         num_relations=R,
-        atomic=kg.num_facts,
+        atomic=counts.num_facts,
         inferred=total_inferred,
         inferred_by_hops=by_hops,
-        phi=total_inferred / kg.num_facts if kg.num_facts else None,
-        branching=kg.num_facts / V if V else None,
+        phi=total_inferred / counts.num_facts if counts.num_facts else None,
+        branching=counts.num_facts / V if V else None,
         rows=tuple(rows),
     )
     report._chains.update(chains)
