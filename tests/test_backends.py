@@ -353,3 +353,25 @@ def test_cli_stats_backend_duckdb_prints_the_same_report(
     bad.write_text(BAD_ROWS[0][0])
     assert main(["stats", str(bad), "--backend", "duckdb"]) == 2
     assert "data row 2" in capsys.readouterr().err
+
+
+def test_a_given_duckdb_connection_is_left_as_it_was(tmp_path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE mine AS SELECT 1 AS x")
+    kg = random_kg(2)
+    ref = kgaug.compute_phi(kg)
+    assert kgaug.compute_phi(kg, backend="duckdb", backend_options={"connection": con}) == ref
+    f = tmp_path / "g.tsv"
+    kgaug.io.write_tsv(kg, f)
+    assert kgaug.compute_phi(f, backend="duckdb", backend_options={"connection": con}) == ref
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert tables == {"mine"}
+
+
+def test_remote_paths_are_left_to_the_engine() -> None:
+    src = file_source("s3://bucket/kg/*.parquet")
+    assert src.format == "parquet" and src.path == "s3://bucket/kg/*.parquet"

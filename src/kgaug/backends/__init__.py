@@ -110,9 +110,10 @@ def file_source(
     """
     p = fspath(path)
     globbed = any(c in p for c in "*?[")
-    if not globbed and not Path(p).exists():
+    remote = "://" in p  # hdfs://, s3://, ...: the engine checks
+    if not remote and not globbed and not Path(p).exists():
         raise FileNotFoundError(f"no such graph file: {p}")
-    if globbed and not any(Path(p).parent.glob(Path(p).name)):
+    if not remote and globbed and not any(Path(p).parent.glob(Path(p).name)):
         raise FileNotFoundError(f"no file matches {p}")
     if format is None:
         suffixes = [s.lower() for s in Path(p).suffixes if s.lower() != ".gz"]

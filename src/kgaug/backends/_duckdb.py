@@ -7,6 +7,7 @@ reached, so it counts graphs that do not fit in memory.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 from typing import Any
@@ -86,6 +87,8 @@ class DuckDBBackend:
             finally:
                 if self.connection is None:
                     con.close()
+                else:  # leave the caller's connection as it was
+                    _drop_temporaries(con)
 
     def _configure(self, con: Any, spill: str) -> None:
         settings: dict[str, Any] = {}
@@ -192,6 +195,18 @@ class _Run(SQLBackend):
         except d.IOException as e:
             path = getattr(self.source, "path", None)
             raise BackendError(f"DuckDB could not read {path or 'its input'}: {e}") from None
+
+
+_TEMPORARIES = ("kg_edges", "kg_facts", "kg_relations", "kg_raw")
+
+
+def _drop_temporaries(con: Any) -> None:
+    """Drop the tables and views a count created on a connection it was given."""
+    for name in _TEMPORARIES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute("DROP VIEW IF EXISTS kg_input")
+    with contextlib.suppress(Exception):  # not registered when a file was counted
+        con.unregister("kg_facts_arrays")
 
 
 def _first_line(e: BaseException) -> str:
