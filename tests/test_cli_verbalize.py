@@ -177,7 +177,7 @@ def test_parse_prints_why_texts_failed(
     text.write_text("A is B.\n\nC is D.\n")
     assert main(["parse", str(text), *unreachable]) == 1
     err = capsys.readouterr().err
-    line = "kgaug parse: 2 of 2 texts gave no graph: 2 x APIConnectionError: Connection error."
+    line = "kgaug parse: 2 of 2 chunks gave no graph: 2 x APIConnectionError: Connection error."
     assert line in err.splitlines()
 
 

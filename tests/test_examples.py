@@ -98,3 +98,11 @@ def test_read_the_circuit_quick(tmp_path):
     assert "logit lens" in out and "causal tracing" in out
     assert (tmp_path / "circuit_comparison.png").exists()
     assert (tmp_path / "circuit.json").exists()
+
+
+def test_parse_text_offline(tmp_path):
+    report = tmp_path / "report.json"
+    out = _run(str(EXAMPLES / "parse_text.py"), "--report", str(report))
+    assert "schema and resolution: facts P 1.000" in out
+    assert "'Titanic stars Kate Winslet.'" in out  # a fact's span, read from the text
+    assert report.exists()

@@ -1,4 +1,5 @@
-"""`import kgaug` stays light: no torch, openai, transformers, matplotlib, pandas, duckdb, Spark."""
+"""`import kgaug` stays light: no torch, openai, transformers, matplotlib, pandas, duckdb, Spark,
+rapidfuzz."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def test_import_does_not_pull_heavy_dependencies():
         "kgaug.compute_phi(kgaug.datasets.load_example());"
         "kgaug.verbalize.get_verbalizer('template');"
         "print(json.dumps(sorted(m for m in ('torch', 'openai', 'transformers', "
-        "'matplotlib', 'pandas', 'tokenizers', 'httpx', 'duckdb', 'pyspark', 'pyarrow') "
+        "'matplotlib', 'pandas', 'tokenizers', 'httpx', 'duckdb', 'pyspark', 'pyarrow', "
+        "'rapidfuzz') "
         "if m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

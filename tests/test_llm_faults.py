@@ -470,7 +470,7 @@ def test_cli_parse_names_the_reasons_of_failed_texts(
             "--max-attempts", "1", "--cache-dir", str(tmp_path / "c")]  # fmt: skip
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert "3 of 3 texts gave no graph" in err
+    assert "3 of 3 chunks gave no graph" in err
     assert "3 x no line of the form <Name; Type><relation><Name; Type>" in err
 
 

@@ -30,6 +30,7 @@ from kgaug.dataset import (
     build_composition_dataset,
 )
 from kgaug.errors import AugmentationError, KGFormatError, UnknownLabelError
+from kgaug.extraction import ChunkSpec, ExtractionSchema, ParseResult, Resolver, parse_graph
 from kgaug.kg import KGSummary, KnowledgeGraph
 from kgaug.paths import ChainCounts, PathSample, chain_counts, enumerate_paths, sample_paths
 from kgaug.records import Chain, Entity, FiveTuple, LoadReport, Provenance, Triple
@@ -44,20 +45,24 @@ __all__ = [
     "AugmentationPlan",
     "Chain",
     "ChainCounts",
+    "ChunkSpec",
     "Dataset",
     "DatasetMeta",
     "Entity",
     "Example",
+    "ExtractionSchema",
     "FiveTuple",
     "KGFormatError",
     "KGSummary",
     "KnowledgeGraph",
     "LoadReport",
+    "ParseResult",
     "PathSample",
     "PhiReport",
     "Provenance",
     "RelationPhi",
     "RelationPlan",
+    "Resolver",
     "Role",
     "Schema",
     "Triple",
@@ -77,6 +82,7 @@ __all__ = [
     "enumerate_paths",
     "io",
     "learn_schema",
+    "parse_graph",
     "paths",
     "plan_augmentation",
     "sample_paths",

@@ -753,12 +753,15 @@ def _call_options(method: Any, args: argparse.Namespace) -> dict[str, object]:
     return {"retry_failed": True}
 
 
-def _dry_run(v: Any, method: str, work: object, progress: Path | None, args: Any) -> int:
+def _dry_run(
+    v: Any, method: str, work: object, progress: Path | None, args: Any, **extra: Any
+) -> int:
     """Print what the run would send (``--dry-run``); sends nothing, writes no output."""
     estimate = getattr(v, method, None)
     if not callable(estimate):
         raise ValueError(f"--dry-run: the {args.backend!r} backend sends no requests to estimate")
     opts: dict[str, object] = {"retry_failed": True} if args.retry_failed else {}
+    opts.update(extra)
     print(f"dry run: {estimate(work, out=progress, **opts)}")
     return 0
 
@@ -837,44 +840,105 @@ def _verbalize_items(v: Any, items: list[object], args: argparse.Namespace) -> i
     return 1 if bad else 0
 
 
-def _cmd_parse(args: argparse.Namespace) -> int:
+def _read_texts(files: Sequence[str], split: str) -> dict[str, str]:
+    """``kgaug parse`` input: ``{"FILE#N": text}`` per paragraph, line or file."""
     import re
 
-    texts: list[str] = []
-    for name in args.text:
+    texts: dict[str, str] = {}
+    for name in files:
         try:
             with open(name, encoding="utf-8") as fh:
                 content = fh.read()
         except UnicodeDecodeError as e:
             raise KGFormatError(f"not UTF-8 ({e.reason})", path=name) from None
-        if args.split == "file":
+        if split == "file":
             parts = [content]
-        elif args.split == "lines":
+        elif split == "lines":
             parts = content.splitlines()
         else:
             parts = re.split(r"\n\s*\n", content)
-        texts += [t.strip() for t in parts if t.strip()]
+        kept = [t.strip() for t in parts if t.strip()]
+        for i, t in enumerate(kept, 1):
+            texts[name if split == "file" else f"{name}#{i}"] = t
     if not texts:
-        raise ValueError(f"no text in {', '.join(args.text)}")
+        raise ValueError(f"no text in {', '.join(files)}")
+    return texts
+
+
+def _parse_options(args: argparse.Namespace, v: Any) -> dict[str, Any]:
+    """``parse_graph`` keywords from the ``kgaug parse`` flags."""
+    from pydantic import ValidationError
+
+    from kgaug.extraction import ChunkSpec, Resolver
+
+    into = None
+    if args.into:
+        into = load_graph(args.into, args.into_format)
+    if args.no_chunk:
+        chunk: Any = False
+    else:
+        size = args.chunk_size if args.chunk_size is not None else ChunkSpec().size
+        overlap = args.chunk_overlap
+        if overlap is None:
+            overlap = min(ChunkSpec().overlap, size // 10) if args.chunk_unit != "sentences" else 0
+        try:
+            chunk = ChunkSpec(size=size, overlap=overlap, unit=args.chunk_unit)
+        except ValidationError as e:  # pydantic's message, without its URL
+            msg = str(e.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise ValueError(f"--chunk-size/--chunk-overlap: {msg}") from None
+    if args.no_resolve:
+        resolve: Any = False
+    else:
+        resolve = Resolver(aliases=args.aliases, confirm=v if args.confirm else None)
+    return {
+        "chunk": chunk,
+        "schema": args.schema,
+        "into": into,
+        "resolve": resolve,
+        "out_of_schema": args.out_of_schema,
+    }
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    for flag in ("out", "report", "merged"):
+        target = getattr(args, flag)
+        if target and Path(target).is_dir():
+            raise ValueError(f"--{flag} {target}: is a folder; give a file name")
+    if len(set(args.text)) < len(args.text):
+        dup = next(t for i, t in enumerate(args.text) if t in args.text[:i])
+        raise ValueError(f"{dup} is given twice")
+    texts = _read_texts(args.text, args.split)
+    from kgaug._fileio import atomic_write
     from kgaug.errors import FatalLLMError
+    from kgaug.extraction import parse_graph
     from kgaug.verbalize.items import partial_path
 
     v: Any = _backend(args)
     try:
         if not hasattr(v, "parse"):
             raise ValueError(f"the {args.backend!r} backend cannot parse text into a graph")
+        opts = _parse_options(args, v)
         progress = partial_path(args.out) if args.out else None
         if args.dry_run:
-            return _dry_run(v, "estimate_parse", texts, progress, args)
-        opts = _call_options(v.parse, args)
-        if progress is not None:
-            opts["out"] = progress
+            est = {k: opts[k] for k in ("chunk", "schema", "into")}
+            return _dry_run(v, "estimate_parse", texts, progress, args, **est)
+        opts.update(_call_options(v.parse, args))
         try:
-            kg = v.parse(texts, **opts)
+            result = parse_graph(texts, v, out=progress, **opts)
         except FatalLLMError as e:  # nothing is written but the resume file
             return _fatal("parse", e, progress)
-        stats = getattr(v, "last_run", None)
-        failed = stats is not None and bool(stats.failed or stats.errors)
+        kg = result.graph
+        failed = bool(result.failed)
+        if args.report:
+            with atomic_write(args.report) as fh:
+                json.dump(result.to_dict(), fh, indent=1, ensure_ascii=False)
+        if args.merged:
+            merged = result.combined()
+            merged.to_jsonl(args.merged)
+            print(
+                f"wrote {merged.num_facts} facts (--into and parsed) to {args.merged}",
+                file=sys.stderr,
+            )
         if args.out:
             kg.to_jsonl(args.out)
             if progress is not None and not failed:
@@ -883,19 +947,22 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         else:
             for h, r, t in kg.triples():
                 print(f"{h}\t{r}\t{t}")
-        _report(v)
-        if failed and stats is not None:
+        print(result.to_string(), file=sys.stderr)
+        stats = result.stats
+        if stats is not None:
+            print(f"kgaug: {stats}", file=sys.stderr)
+        if failed:
             line = _failure_line(
                 "parse",
-                stats.failed + stats.errors,
-                stats.items,
-                "texts gave no graph",
-                stats.reasons,
+                len(result.failed),
+                result.chunks,
+                "chunks gave no graph",
+                stats.reasons if stats is not None else {},
             )
             print(line, file=sys.stderr)
             print(
-                "kgaug parse: a rerun asks errored texts again, and failed ones with "
-                "--retry-failed",
+                "kgaug parse: a rerun with the same --out asks errored chunks again, and "
+                "failed ones with --retry-failed",
                 file=sys.stderr,
             )
         return 1 if failed else 0
@@ -1353,7 +1420,65 @@ def build_parser() -> argparse.ArgumentParser:
         help="one request per paragraph, line or file",
     )
     p.add_argument("--seed", type=int, default=0, help="model seed")
-    p.add_argument("--out", help="output JSONL graph (default: TSV triples to stdout)")
+    p.add_argument(
+        "--out",
+        help="output JSONL graph of the parsed facts, also the name of the resume file "
+        "OUT.partial (default: TSV triples to stdout)",
+    )
+    g = p.add_argument_group("schema and graph")
+    g.add_argument(
+        "--schema",
+        metavar="FILE",
+        help="JSON relation schema, see docs/parsing.md (default: none; with --into, "
+        "its relations)",
+    )
+    g.add_argument(
+        "--into",
+        metavar="KG",
+        help="a graph to map onto: its relations join the schema, its entities are linked "
+        "(default: none)",
+    )
+    g.add_argument("--into-format", help="format of --into (default: from the extension)")
+    g.add_argument(
+        "--out-of-schema",
+        choices=("drop", "keep"),
+        default="drop",
+        help="out-of-schema facts are dropped or kept in the report (default: drop)",
+    )
+    g.add_argument(
+        "--merged",
+        metavar="FILE",
+        help="write --into plus the parsed facts as JSONL (default: not written)",
+    )
+    g.add_argument(
+        "--report", metavar="FILE", help="write the parse report as JSON (default: printed only)"
+    )
+    g = p.add_argument_group("chunking")
+    g.add_argument("--chunk-size", type=int, help="units per chunk (default: 1200)")
+    g.add_argument("--chunk-overlap", type=int, help="units repeated between chunks (default: 100)")
+    g.add_argument(
+        "--chunk-unit",
+        choices=("tokens", "chars", "sentences"),
+        default="tokens",
+        help="what --chunk-size counts (default: tokens, about 4 characters each)",
+    )
+    g.add_argument("--no-chunk", action="store_true", help="one request per text, however long")
+    g = p.add_argument_group("entity resolution")
+    g.add_argument(
+        "--resolve",
+        action="store_true",
+        default=True,
+        help="merge the names of one entity (the default)",
+    )
+    g.add_argument("--no-resolve", action="store_true", help="keep every name as written")
+    g.add_argument(
+        "--aliases",
+        metavar="TSV",
+        help="alias table, alias<TAB>name per line (default: built-in country aliases only)",
+    )
+    g.add_argument(
+        "--confirm", action="store_true", help="ask the model about ambiguous name pairs"
+    )
     _add_backend_args(p, default="openai")
     p.set_defaults(func=_cmd_parse)
 

@@ -106,6 +106,14 @@ def cooperative_model(request: dict[str, Any], n: int) -> Reply:
         if fmt.get("type") == "json_schema":
             return Reply(json.dumps({"question": q, "answer": a}))
         return Reply(f"1. {q}<a>{a}</a>")
+    if "entity resolution assistant" in system:
+        # "yes" when the words of one name are all in the other
+        pairs = re.findall(r"^\d+\. <([^>]*)>.* vs <([^>]*)>", user, re.MULTILINE)
+        lines = []
+        for i, (a, b) in enumerate(pairs, 1):
+            wa, wb = set(a.casefold().split()), set(b.casefold().split())
+            lines.append(f"{i}. {'yes' if wa <= wb or wb <= wa else 'no'}")
+        return Reply("\n".join(lines))
     if "graph gpt" in system:
         new = _NEW_FACTS.search(user)
         if new:

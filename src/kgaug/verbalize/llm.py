@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgaug.errors import FatalLLMError, close_matches
 from kgaug.kg import KnowledgeGraph
@@ -48,6 +48,7 @@ from kgaug.verbalize.parsing import (
     parse_json_object,
     parse_location_lines,
     parse_numbered,
+    strip_reasoning,
 )
 from kgaug.verbalize.prompts import (
     DEFAULT_PROMPTS,
@@ -56,8 +57,14 @@ from kgaug.verbalize.prompts import (
     paragraph_messages,
     paraphrase_messages,
     question_messages,
+    same_entity_messages,
 )
 from kgaug.verbalize.template import _leaks
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from kgaug.extraction import ChunkSpec, ExtractionSchema, ParseResult, Resolver
 
 __all__ = ["DEFAULT_EXAMPLES", "DEFAULT_LOCATION_EXAMPLES", "LLMVerbalizer"]
 
@@ -84,6 +91,7 @@ _QUESTION_SCHEMA: dict[str, Any] = {
     "required": ["question", "answer"],
     "additionalProperties": False,
 }
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 _REFUSAL = re.compile(
     r"\b(I can(?:['’]|no)t|I['’]m sorry|I am sorry|as an AI|I won['’]t|I am unable)\b",
     re.IGNORECASE,
@@ -221,6 +229,7 @@ class LLMVerbalizer:
         self.examples = tuple(examples)
         self.prompts = dict(prompts or {})
         self.last_run: RunStats | None = None
+        self.last_parse: ParseResult | None = None
 
     def __repr__(self) -> str:
         state = ", closed" if self.engine.closed else ""
@@ -297,13 +306,18 @@ class LLMVerbalizer:
 
     def estimate_parse(
         self,
-        text: str | Sequence[str],
+        text: str | Sequence[str] | Mapping[str, str],
         *,
         out: str | os.PathLike[str] | None = None,
         retry_failed: bool | None = None,
+        **options: Any,
     ) -> RunEstimate:
-        """What :meth:`parse` with these arguments would cost; sends nothing."""
-        return self.engine.estimate(self._graph_tasks(text), out, retry_failed=retry_failed)
+        """What :meth:`parse` with these arguments would cost; sends nothing.
+
+        ``options`` are :meth:`parse`'s ``chunk``, ``schema``, ``into`` and ``quotes``.
+        """
+        tasks = self._graph_tasks(text, **options)
+        return self.engine.estimate(tasks, out, retry_failed=retry_failed)
 
     # ------------------------------------------------------------------ questions
     def _question_task(self, item: VerbalizerItem) -> Task:
@@ -457,50 +471,90 @@ class LLMVerbalizer:
         return self.paraphrase_all([question], k)[0]
 
     # ------------------------------------------------------------------ graph parsing
-    def _graph_tasks(self, text: str | Sequence[str]) -> list[Task]:
-        texts = [text] if isinstance(text, str) else list(text)
-        if not all(isinstance(t, str) for t in texts):
-            raise TypeError("parse() takes a text or a list of texts (str)")
+    def _graph_tasks(
+        self, text: str | Sequence[str] | Mapping[str, str], **options: Any
+    ) -> list[Task]:
+        from kgaug.extraction.parse import plan_tasks
 
-        def check(c: Completion) -> tuple[Any, str | None]:
-            rows = parse_graph_lines(c.text)
-            if not rows:
-                return None, "no line of the form <Name; Type><relation><Name; Type>"
-            return [list(r) for r in rows], None
-
-        return [
-            Task(
-                key=item_key("graph", t),
-                messages=graph_messages(t, prompts=self.prompts),
-                check=check,
-            )
-            for t in texts
-        ]
+        return plan_tasks(text, self, **options)[1]
 
     def parse(
         self,
-        text: str | Sequence[str],
+        text: str | Sequence[str] | Mapping[str, str],
         *,
+        chunk: ChunkSpec | int | Literal[False] | None = None,
+        schema: ExtractionSchema | str | os.PathLike[str] | Sequence[str] | None = None,
+        resolve: bool | Resolver = True,
+        into: KnowledgeGraph | None = None,
+        out_of_schema: Literal["drop", "keep"] = "drop",
+        quotes: bool = True,
         out: str | os.PathLike[str] | None = None,
         retry_failed: bool | None = None,
     ) -> KnowledgeGraph:
-        """A typed graph from text (one request per text; a list is parsed in parallel).
+        """A typed graph from text: :func:`kgaug.extraction.parse_graph` on this model.
 
-        Texts for which the model returns no ``<Name; Type><relation><Name; Type>`` line
-        after the re-asks contribute nothing; :attr:`last_run` counts them as failed
-        (with the reasons in ``last_run.reasons``). ``out`` and ``retry_failed`` work as
-        in :meth:`verbalize`, and so does the :class:`~kgaug.errors.FatalLLMError` that
-        stops a run the server cannot serve.
+        Texts are cut into chunks (one request each, in parallel), the facts mapped onto
+        ``schema`` (and ``into``'s relations) and the entities resolved; see
+        :func:`~kgaug.extraction.parse_graph` for the parameters. Returns the graph;
+        :attr:`last_parse` holds the whole :class:`~kgaug.extraction.ParseResult`
+        (provenance, merges, dropped facts, failed chunks). Chunks for which the model
+        returns no ``<Name; Type><relation><Name; Type>`` line (nor ``NONE``) after the
+        re-asks contribute nothing; :attr:`last_run` counts them as failed (with the
+        reasons in ``last_run.reasons``). ``out`` and ``retry_failed`` work as in
+        :meth:`verbalize`, and so does the :class:`~kgaug.errors.FatalLLMError` that stops
+        a run the server cannot serve.
         """
-        tasks = self._graph_tasks(text)
-        triples: list[tuple[str, str, str]] = []
-        types: dict[str, str] = {}
-        for res in self._run(tasks, out, "parse", retry_failed):
-            for h, ht, r, t, tt in res.value or []:
-                triples.append((h, r, t))
-                types.setdefault(h, ht)
-                types.setdefault(t, tt)
-        return KnowledgeGraph.from_triples(triples, entity_types=types)
+        from kgaug.extraction.parse import parse_graph
+
+        result = parse_graph(
+            text,
+            self,
+            chunk=chunk,
+            schema=schema,
+            resolve=resolve,
+            into=into,
+            out_of_schema=out_of_schema,
+            quotes=quotes,
+            out=out,
+            retry_failed=retry_failed,
+        )
+        self.last_parse = result
+        self.last_run = result.stats  # the extraction's, not that of a confirm= step
+        return result.graph
+
+    def same_entity(
+        self,
+        pairs: Sequence[
+            tuple[tuple[str, str | None, Sequence[str]], tuple[str, str | None, Sequence[str]]]
+        ],
+        *,
+        batch: int = 20,
+    ) -> list[bool]:
+        """Whether each pair of ``(name, type, known facts)`` names one entity.
+
+        Asked ``batch`` pairs per request (cached like every request); a pair the model
+        gives no clear ``yes``/``no`` for counts as ``no`` (names stay apart).
+        """
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        groups = [list(pairs[i : i + batch]) for i in range(0, len(pairs), batch)]
+
+        def task(group: list[Any]) -> Task:
+            def check(c: Completion) -> tuple[Any, str | None]:
+                items = parse_numbered(strip_reasoning(c.text))
+                answers = [_YES_NO.match(x) for x in items]
+                if len(items) != len(group) or not all(answers):
+                    return None, f"expected {len(group)} numbered lines, each 'yes' or 'no'"
+                return [m.group(1).lower() == "yes" for m in answers if m], None
+
+            messages = same_entity_messages(group, prompts=self.prompts)
+            return Task(key=item_key("same_entity", messages), messages=messages, check=check)
+
+        results = self._run([task(g) for g in groups], None, "same entity") if groups else []
+        out: list[bool] = []
+        for g, res in zip(groups, results):
+            out += list(res.value) if res.status == "ok" else [False] * len(g)
+        return out
 
     # ------------------------------------------------------------------ new facts
     def propose(self, kg: KnowledgeGraph, relation: str, n: int) -> list[Triple]:

@@ -26,10 +26,12 @@ from typing import Any
 __all__ = [
     "MAX_JSON_DEPTH",
     "parse_answer_tags",
+    "parse_graph_facts",
     "parse_graph_lines",
     "parse_json_object",
     "parse_location_lines",
     "parse_numbered",
+    "strip_reasoning",
 ]
 
 _NUMBER = re.compile(r"(?:^|(?<=\s))(\d{1,3})[.)]\s+")
@@ -39,6 +41,10 @@ _SPACES = re.compile(r"[ \t]{2,}")
 # one fact on one line: ``<Name; Type><relation><Name; Type>``; a missing type is "Object"
 _NAME = r"<[ \t]*([^<>;\n]+?)[ \t]*(?:;[ \t]*([^<>;\n]*?)[ \t]*)?>"
 _GRAPH = re.compile(_NAME + r"[ \t]*<[ \t]*([^<>\n]+?)[ \t]*>[ \t]*" + _NAME)
+# reasoning models (Qwen3, DeepSeek-R1) think aloud in <think> blocks; an unclosed one
+# (a reply cut short) runs to the end
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL)
+_QUOTE = re.compile(r'"([^"\n]+)"|“([^”\n]+)”')
 # emphasis and code marks, and heading marks at the start of a line
 _MARKDOWN = re.compile(r"\*+|`+|^[ \t]*#+[ \t]+", re.MULTILINE)
 _EDGE_MARKS = "*_` \t\r\n"
@@ -168,12 +174,36 @@ def parse_graph_lines(text: str) -> list[tuple[str, str, str, str, str]]:
 
     A fact must stand on one line; a missing type is ``"Object"``.
     """
-    out = []
+    return [row[:5] for row in parse_graph_facts(text)]
+
+
+def strip_reasoning(text: str) -> str:
+    """``text`` without ``<think>...</think>`` blocks (the reasoning of thinking models)."""
+    return _THINK.sub("", text) if "<think" in text.lower() else text
+
+
+def parse_graph_facts(text: str) -> list[tuple[str, str, str, str, str, str | None]]:
+    """:func:`parse_graph_lines` plus the quote after each fact (``None`` if there is none).
+
+    The quote is the first text in double quotes (``"..."`` or ``“...”``) after the fact
+    on its line, before the next fact:
+    ``<Avatar; Film><director><James Cameron; Person> "directed by James Cameron"``.
+    """
+    out: list[tuple[str, str, str, str, str, str | None]] = []
     # names lose inner runs of spaces anyway; without them the pattern stays linear
-    for m in _GRAPH.finditer(_SPACES.sub(" ", text)):
+    flat = _SPACES.sub(" ", strip_reasoning(text))
+    matches = list(_GRAPH.finditer(flat))
+    for i, m in enumerate(matches):
         h, ht, r, t, tt = (_clean_name(g or "") for g in m.groups())
-        if h and r and t:
-            out.append((h, ht or "Object", r, t, tt or "Object"))
+        if not (h and r and t):
+            continue
+        line_end = flat.find("\n", m.end())
+        stop = len(flat) if line_end < 0 else line_end
+        if i + 1 < len(matches):
+            stop = min(stop, matches[i + 1].start())
+        q = _QUOTE.search(flat, m.end(), stop)
+        quote = " ".join((q.group(1) or q.group(2) or "").split()) if q else ""
+        out.append((h, ht or "Object", r, t, tt or "Object", quote or None))
     return out
 
 

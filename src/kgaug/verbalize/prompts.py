@@ -21,6 +21,7 @@ __all__ = [
     "paragraph_messages",
     "paraphrase_messages",
     "question_messages",
+    "same_entity_messages",
 ]
 
 Messages = list[dict[str, str]]
@@ -63,6 +64,12 @@ DEFAULT_PROMPTS: dict[str, str] = {
         "follow the style and lenght of the provided examples Do not answer the question - "
         "only provide the paragraph with numbering. DO not return empty lines. One by one. "
         "Return the number according to the given data. Here are the examples:"
+    ),
+    "same_entity": (
+        "You are an entity resolution assistant. For each numbered pair of names, taken "
+        "from facts extracted from text, say whether both names refer to the same "
+        "real-world entity. Answer with numbered lines 'yes' or 'no', one per pair, in "
+        "order."
     ),
 }
 
@@ -169,4 +176,26 @@ def paragraph_messages(
     return [
         {"role": "system", "content": _prompt("paragraph", prompts) + "\n" + ex},
         {"role": "user", "content": data},
+    ]
+
+
+def same_entity_messages(
+    pairs: Sequence[
+        tuple[tuple[str, str | None, Sequence[str]], tuple[str, str | None, Sequence[str]]]
+    ],
+    *,
+    prompts: Mapping[str, str] | None = None,
+) -> Messages:
+    """Ask whether each pair of ``(name, type, facts)`` names one entity (numbered yes/no)."""
+
+    def show(name: str, type_: str | None, facts: Sequence[str]) -> str:
+        t = f" ({type_})" if type_ else ""
+        known = f"; known facts: {'; '.join(facts)}" if facts else ""
+        return f"<{name}>{t}{known}"
+
+    lines = [f"{i}. {show(*a)} vs {show(*b)}" for i, (a, b) in enumerate(pairs, 1)]
+    lines.append(f"Return {len(pairs)} numbered lines, each 'yes' or 'no'.")
+    return [
+        {"role": "system", "content": _prompt("same_entity", prompts)},
+        {"role": "user", "content": "\n".join(lines)},
     ]
