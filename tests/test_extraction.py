@@ -436,6 +436,15 @@ def test_undo_gives_the_graph_without_a_merge(server: FakeChatServer) -> None:
     undone = res.undo(i)
     assert ("Cameron", "place of birth", "Kapuskasing") in set(undone.graph.triples())
     assert len(undone.merges) == len(res.merges) - 1
+    assert any("marked distinct" in c.reason for c in undone.conflicts)  # not joined again
+    # undos add up: a second one keeps the first
+    server.responder = lines_model(
+        {"Avatar": REPLY + "<Dr. Suzy Amis; Person><spouse><Cameron; Person>\n"}
+    )
+    res = parse_graph(TEXT + " Dr. Suzy Amis.", make(server), schema=FILMS)
+    title = res.merges.index(next(m for m in res.merges if m.rule == "honorific"))
+    twice = res.undo(title).undo(next(m for m in res.undo(title).merges if m.rule == "in-text"))
+    assert {"Dr. Suzy Amis", "Suzy Amis", "Cameron", "James Cameron"} <= set(twice.graph.entities)
     with pytest.raises(ValueError, match="did not resolve"):
         parse_graph(TEXT, make(server), schema=FILMS, resolve=False).undo(0)
 

@@ -198,7 +198,6 @@ class ParseResult:
         into: KnowledgeGraph | None,
         keep_out_of_schema: bool,
         undone: frozenset[tuple[str, str]] = frozenset(),
-        resolution: Resolution | None = None,
     ) -> None:
         self._raw = tuple(rows)
         self._resolver = resolver
@@ -209,6 +208,7 @@ class ParseResult:
         self.stats = stats
         self.into = into
         self._keep = keep_out_of_schema
+        self.resolution: Resolution | None = None
         if resolver is None:
             self._local: tuple[Merge, ...] = ()
             self._rows = self._raw
@@ -220,14 +220,12 @@ class ParseResult:
             self._local = tuple(m for m in local if (m.name, m.into) not in undone)
             rewrites = {k: v for k, v in rewrites.items() if (k[1], v[0]) not in undone}
             self._rows = tuple(_rewrite(r, rewrites) for r in self._raw)
-            if resolution is None:
-                if undone:  # an undone merge says the two names are two entities
-                    resolver = copy.copy(resolver)
-                    resolver.distinct = [*resolver.distinct, *undone]
-                resolution = _resolve_rows(resolver, self._rows, into, keep_out_of_schema)
-        self.resolution = resolution
+            if undone:  # an undone merge says the two names are two entities
+                resolver = copy.copy(resolver)
+                resolver.distinct = [*resolver.distinct, *undone]
+            self.resolution = _resolve_rows(resolver, self._rows, into, keep_out_of_schema)
         self.graph, self.facts, self.dropped, self.out_of_schema = _assemble(
-            self._rows, resolution, into, keep_out_of_schema
+            self._rows, self.resolution, into, keep_out_of_schema
         )
 
     # ------------------------------------------------------------------ views
@@ -274,9 +272,8 @@ class ParseResult:
     def undo(self, *merges: int | Merge) -> ParseResult:
         """The result without these merges (indices into :attr:`merges`, or the merges).
 
-        Undoing an in-text merge resolves the names again, with the two names marked
-        distinct (the rules may merge the name elsewhere, not there again); undoing a
-        rule's merge replays the others.
+        The names are resolved again with the two names of each undone merge marked
+        distinct: no rule joins them again (a name may still merge elsewhere).
         """
         if self._resolver is None or self.resolution is None:
             raise ValueError("nothing to undo: this parse did not resolve entities")
@@ -295,28 +292,17 @@ class ParseResult:
                 picked.append(everything[m])
             else:
                 raise ValueError(f"no merge {m!r} (there are {len(everything)})")
-        local = [m for m in picked if m in self._local]
-        rules = [m for m in picked if m not in self._local]
-        options: dict[str, Any] = {
-            "failed": self.failed,
-            "texts": self.texts,
-            "chunks": self.chunks,
-            "stats": self.stats,
-            "into": self.into,
-            "keep_out_of_schema": self._keep,
-        }
-        if not local:
-            return ParseResult(
-                self._raw,
-                self._resolver,
-                undone=self._undone,
-                resolution=self.resolution.undo(*rules),
-                **options,
-            )
-        undone = self._undone | {(m.name, m.into) for m in local}
-        again = ParseResult(self._raw, self._resolver, undone=undone, **options)
-        still = [m for m in rules if m in again.merges]
-        return again.undo(*still) if still else again
+        return ParseResult(
+            self._raw,
+            self._resolver,
+            failed=self.failed,
+            texts=self.texts,
+            chunks=self.chunks,
+            stats=self.stats,
+            into=self.into,
+            keep_out_of_schema=self._keep,
+            undone=self._undone | {(m.name, m.into) for m in picked},
+        )
 
     # ------------------------------------------------------------------ exports
     def summary(self) -> dict[str, Any]:
