@@ -171,6 +171,8 @@ class LLMVerbalizer:
     last_run : RunStats or None
         HTTP requests, cache hits, re-asks, tokens and failures of the last call (also
         of a call that a :class:`~kgaug.errors.FatalLLMError` stopped: ``fatal`` says why).
+    last_parse : ParseResult or None
+        The whole result of the last :meth:`parse` (provenance, merges, dropped facts).
 
     Raises
     ------
