@@ -877,12 +877,11 @@ def _parse_options(args: argparse.Namespace, v: Any) -> dict[str, Any]:
     if args.no_chunk:
         chunk: Any = False
     else:
-        size = args.chunk_size if args.chunk_size is not None else ChunkSpec().size
-        overlap = args.chunk_overlap
-        if overlap is None:
-            overlap = min(ChunkSpec().overlap, size // 10) if args.chunk_unit != "sentences" else 0
-        try:
-            chunk = ChunkSpec(size=size, overlap=overlap, unit=args.chunk_unit)
+        given = {"size": args.chunk_size, "overlap": args.chunk_overlap}
+        try:  # what is not given takes ChunkSpec's defaults
+            chunk = ChunkSpec(
+                unit=args.chunk_unit, **{k: v for k, v in given.items() if v is not None}
+            )
         except ValidationError as e:  # pydantic's message, without its URL
             msg = str(e.errors()[0]["msg"]).removeprefix("Value error, ")
             raise ValueError(f"--chunk-size/--chunk-overlap: {msg}") from None

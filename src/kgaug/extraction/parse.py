@@ -37,8 +37,8 @@ from pydantic import BaseModel, ConfigDict
 
 from kgaug._table import html_table, text_table
 from kgaug.extraction.chunking import Chunk, ChunkSpec, chunk_text
-from kgaug.extraction.resolve import Merge, Resolution, Resolver
-from kgaug.extraction.schema import GENERIC_TYPES, ExtractionSchema
+from kgaug.extraction.resolve import Merge, Resolution, Resolver, _merge_indices
+from kgaug.extraction.schema import ExtractionSchema, _generic
 from kgaug.kg import KnowledgeGraph
 
 if TYPE_CHECKING:
@@ -278,20 +278,7 @@ class ParseResult:
         if self._resolver is None or self.resolution is None:
             raise ValueError("nothing to undo: this parse did not resolve entities")
         everything = self.merges
-        picked: list[Merge] = []
-        for m in merges:
-            if isinstance(m, Merge):
-                if m not in everything:
-                    raise ValueError(f"not a merge of this result: {m}")
-                picked.append(m)
-            elif (
-                isinstance(m, int)
-                and not isinstance(m, bool)
-                and -len(everything) <= m < len(everything)
-            ):
-                picked.append(everything[m])
-            else:
-                raise ValueError(f"no merge {m!r} (there are {len(everything)})")
+        picked = [everything[i] for i in sorted(_merge_indices(everything, merges, "this result"))]
         return ParseResult(
             self._raw,
             self._resolver,
@@ -543,18 +530,17 @@ def _texts(texts: Any) -> list[tuple[str, str]]:
         items = [("0", texts)]
     elif isinstance(texts, Mapping):
         items = [(str(k), v) for k, v in texts.items()]
+        ids: dict[str, Any] = {}
+        for k in texts:
+            if str(k) in ids:
+                raise ValueError(f"text ids {ids[str(k)]!r} and {k!r} are both {str(k)!r}")
+            ids[str(k)] = k
     elif isinstance(texts, Sequence) and not isinstance(texts, (bytes, bytearray)):
         items = [(str(i), t) for i, t in enumerate(texts)]
     else:
         raise TypeError(
             f"parse() takes a text or a list of texts (str), got {type(texts).__name__}"
         )
-    if len({k for k, _ in items}) < len(items):
-        seen: dict[str, Any] = {}
-        for (k, _), raw in zip(items, texts if isinstance(texts, Mapping) else range(len(items))):
-            if k in seen:
-                raise ValueError(f"text ids {seen[k]!r} and {raw!r} are both {k!r}")
-            seen[k] = raw
     for k, t in items:
         if not isinstance(t, str):
             raise TypeError(
@@ -573,7 +559,7 @@ def _chunk_spec(chunk: ChunkSpec | int | Literal[False] | None) -> ChunkSpec | N
     if isinstance(chunk, int) and not isinstance(chunk, bool):
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1 tokens, got {chunk}")
-        return ChunkSpec(size=chunk, overlap=min(100, chunk // 10))
+        return ChunkSpec(size=chunk)  # its default overlap
     raise TypeError(f"chunk must be a ChunkSpec, a size in tokens or False, got {chunk!r}")
 
 
@@ -646,18 +632,14 @@ def _locate(quote: str, text: str, start: int, end: int) -> tuple[int, int] | No
     return (m.start(), m.end()) if m else None
 
 
-def _generic(t: str | None) -> bool:
-    return t is None or t.casefold() in GENERIC_TYPES
-
-
 def _fits(extracted: str | None, declared: str | None, allowed: Sequence[str]) -> bool:
     """An extracted type fits a declared one: same, untyped, or the model's catch-all."""
     if declared is None or extracted is None or extracted == declared:
         return True
-    if extracted.casefold() in GENERIC_TYPES:
+    if _generic(extracted):
         return True
     # a declared catch-all ("Object") takes only what no other allowed type names
-    return declared.casefold() in GENERIC_TYPES and extracted not in allowed
+    return _generic(declared) and extracted not in allowed
 
 
 def _map(
@@ -812,7 +794,7 @@ def _assemble(
             and ty
             and into.entity_type(lab)
             and into.entity_type(lab) != ty
-            and ty.casefold() not in GENERIC_TYPES
+            and not _generic(ty)
         }
         if rename:
             facts = [

@@ -36,7 +36,6 @@ takes its label and type.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
@@ -46,7 +45,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from kgaug.errors import KGFormatError
-from kgaug.extraction.schema import GENERIC_TYPES
+from kgaug.extraction.schema import GENERIC_TYPES, _fold, _generic
 from kgaug.kg import KnowledgeGraph
 
 __all__ = [
@@ -120,8 +119,7 @@ def name_key(name: str) -> str:
     >>> name_key("Gabriel García Márquez") == name_key("gabriel garcia marquez")
     True
     """
-    s = unicodedata.normalize("NFKD", name.replace("&", " and "))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = _fold(name.replace("&", " and "))
     s = " ".join(_PUNCT.sub(lambda m: "" if m.group() in {".", "'", "’"} else " ", s).split())
     if s.startswith("the ") and len(s) > 4:
         s = s[4:]
@@ -156,10 +154,6 @@ def _numbers(key: str) -> frozenset[str]:
 def _initials(key: str) -> str:
     words = [w for w in key.split() if w not in _STOP]
     return "".join(w[0] for w in words) if len(words) >= 2 else ""
-
-
-def _generic(t: str | None) -> bool:
-    return t is None or t.casefold() in GENERIC_TYPES
 
 
 #: Type labels that name people (the surname rules apply to them), compared without case.
@@ -290,21 +284,7 @@ class Resolution(BaseModel):
         A name merged through an undone merge goes back to its own entity, with the names
         that were merged into it.
         """
-        drop: set[int] = set()
-        for m in merges:
-            if isinstance(m, Merge):
-                try:
-                    drop.add(self.merges.index(m))
-                except ValueError:
-                    raise ValueError(f"not a merge of this resolution: {m}") from None
-            elif (
-                isinstance(m, int)
-                and not isinstance(m, bool)
-                and -len(self.merges) <= m < len(self.merges)
-            ):
-                drop.add(m % len(self.merges))
-            else:
-                raise ValueError(f"no merge {m!r} (there are {len(self.merges)})")
+        drop = _merge_indices(self.merges, merges, "this resolution")
         keep = [i for i in range(len(self.merges)) if i not in drop]
         return _finish(
             self._nodes,
@@ -324,6 +304,21 @@ class Resolution(BaseModel):
             f"{len(self.merges)} merges, {len(self.conflicts)} conflicts, "
             f"{len(self.ambiguous)} ambiguous, {self.linked} linked)"
         )
+
+
+def _merge_indices(merges: Sequence[Merge], picked: Iterable[int | Merge], owner: str) -> set[int]:
+    """Positions in ``merges`` of the ``picked`` merges (indices, negative too, or merges)."""
+    out: set[int] = set()
+    for m in picked:
+        if isinstance(m, Merge):
+            if m not in merges:
+                raise ValueError(f"not a merge of {owner}: {m}")
+            out.add(list(merges).index(m))
+        elif isinstance(m, int) and not isinstance(m, bool) and -len(merges) <= m < len(merges):
+            out.add(m % len(merges))
+        else:
+            raise ValueError(f"no merge {m!r} (there are {len(merges)})")
+    return out
 
 
 def _node_id(name: str, type_: str | None) -> str:
@@ -527,6 +522,9 @@ class Resolver:
         self.ambiguous_from = ambiguous_from
         self.confirm = confirm
         self.distinct = [(str(a), str(b)) for a, b in distinct]
+        self._kg_index_of: tuple[KnowledgeGraph | None, dict[str, dict[str, list[int]]]] | None = (
+            None
+        )
 
     def __repr__(self) -> str:
         parts = []
@@ -765,7 +763,14 @@ class _Run:
 
     # ---------------------------------------------------------------- the graph's index
     def kg_index(self) -> dict[str, dict[str, list[int]]]:
-        """Keys, stripped keys, initials and last words of the ``into`` entities."""
+        """Keys, stripped keys, initials and last words of the ``into`` entities.
+
+        Kept on the :class:`Resolver` for the last ``into`` graph, so that resolving
+        again (an undo) does not index the graph again.
+        """
+        cached = self.cfg._kg_index_of
+        if self._kg_index is None and cached is not None and cached[0] is self.into:
+            self._kg_index = cached[1]
         if self._kg_index is None:
             idx: dict[str, dict[str, list[int]]] = {
                 k: defaultdict(list) for k in ("exact", "honorific", "initials", "last", "label")
@@ -783,6 +788,7 @@ class _Run:
                     for suffix in _suffixes(st.split()):
                         idx["last"][suffix].append(i)
             self._kg_index = idx
+            self.cfg._kg_index_of = (self.into, idx)
         return self._kg_index
 
     def kg_candidates(self, table: str, key: str, type_: str | None) -> list[int]:

@@ -43,6 +43,11 @@ _PREPOSITIONS = frozenset({"of", "by", "in", "on", "at", "to", "from", "for", "w
 GENERIC_TYPES = frozenset({"object", "thing", "entity", "other", "concept", "unknown", ""})
 
 
+def _generic(t: str | None) -> bool:
+    """Untyped, or a type that says nothing (:data:`GENERIC_TYPES`)."""
+    return t is None or t.casefold() in GENERIC_TYPES
+
+
 def _fold(s: str) -> str:
     """Case folded, diacritics removed (NFKD), whitespace collapsed."""
     s = unicodedata.normalize("NFKD", s)
